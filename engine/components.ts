@@ -1,0 +1,155 @@
+/**
+ * The shapes of the components a route refers to by name. Each declares a spec (name, summary,
+ * and where it takes options, a JSON Schema for them) so that the registry can check a route
+ * before anything runs and generate the component docs.
+ */
+import type { Decision, RecordError, Source } from './canonical.ts';
+import type { Store } from '../store/index.ts';
+import type { Logger } from './logger.ts';
+
+export type ComponentKind = 'format' | 'transformer' | 'validator' | 'outbound' | 'simulator';
+
+export interface ComponentSpec {
+  name: string;
+  summary: string;
+  status?: 'stable' | 'beta' | 'experimental';
+  /** JSON Schema of the options a route step may give this component. */
+  config?: Record<string, unknown>;
+}
+
+/** The load a batch belongs to, as the record-level steps see it. */
+export interface LoadContext {
+  loadId: string;
+  source: Source;
+  municipality: string;
+  period: string;
+  /** When the load was created (ISO); a decision date may not be later. */
+  createdAt: string;
+}
+
+/** The header every bulk format carries, in canonical spelling. */
+export interface BatchHeader {
+  municipality: string;
+  period: string;
+  created: string;
+  count: number;
+}
+
+/** A record as the partner wrote it, before transformation. */
+export interface PartnerRecord {
+  /** The partner's record type: SOPA's element name (Statuss, Pabalsts…), GVS's recordType… */
+  type: string;
+  data: Record<string, unknown>;
+  /** Problems found while reading the record itself (e.g. a GVS line that is not JSON). */
+  errors?: RecordError[];
+}
+
+export interface ParsedBatch {
+  header: BatchHeader;
+  records: PartnerRecord[];
+}
+
+/** Reads one batch body of a partner's bulk format. Throws ValidationError for a batch-level fault. */
+export interface FormatSpec extends ComponentSpec {
+  source: Source;
+  /** Content types accepted (lower case, without parameters). */
+  contentTypes: string[];
+  parse(body: Buffer, contentType: string): ParsedBatch;
+}
+
+export interface TransformContext {
+  load: LoadContext;
+  header: BatchHeader;
+}
+
+export interface TransformerSpec extends ComponentSpec {
+  from: string;
+  to: string;
+  transform(record: PartnerRecord, ctx: TransformContext): Decision;
+  /** The partner's spelling of a canonical field, so rejections name what the partner sent. */
+  partnerField(kind: Decision['kind'], canonicalField: string): string;
+}
+
+export interface ValidateContext {
+  load: LoadContext;
+  /** Maps a canonical field to the partner's spelling (identity when no transformer preceded). */
+  fieldName(kind: Decision['kind'], canonicalField: string): string;
+}
+
+export interface ValidatorSpec extends ComponentSpec {
+  validate(record: Decision, ctx: ValidateContext): RecordError[];
+}
+
+/** A record that survived the record-level steps, with its place in the batch. */
+export interface AcceptedRecord {
+  index: number;
+  record: Decision;
+}
+
+export interface RejectedRecord {
+  index: number;
+  naturalKey: string | null;
+  kind: string | null;
+  errors: RecordError[];
+}
+
+/** What a batch-level `to` step receives: the whole batch after the record-level steps. */
+export interface BatchMessage {
+  load: LoadContext;
+  batchSeq: number;
+  accepted: AcceptedRecord[];
+  rejected: RejectedRecord[];
+}
+
+export interface OutboundContext {
+  store: Store;
+  logger: Logger;
+}
+
+export interface Outbound {
+  send(msg: BatchMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OutboundSpec extends ComponentSpec {
+  create(options: Record<string, unknown>, ctx: OutboundContext): Outbound;
+}
+
+export interface PlantedError {
+  batch: number;
+  index: number;
+  code: RecordError['code'];
+  field: string;
+}
+
+export interface GeneratedLoad {
+  /** One body per batch, in seq order. */
+  batches: Buffer[];
+  contentType: string;
+  /** Every planted error and the code it must get. */
+  truth: PlantedError[];
+  /** Records per batch (including the planted ones). */
+  recordCounts: number[];
+}
+
+export interface GenerateOptions {
+  municipality: string;
+  period: string;
+  records: number;
+  batches?: number;
+  errorRate?: number;
+  seed?: number;
+  /** Plant at least one error of every code the format can carry. */
+  everyCode?: boolean;
+}
+
+export interface SimulatorSpec extends ComponentSpec {
+  source: Source;
+  generate(opts: GenerateOptions): GeneratedLoad;
+}
+
+export const defineFormat = (s: FormatSpec): FormatSpec => s;
+export const defineTransformer = (s: TransformerSpec): TransformerSpec => s;
+export const defineValidator = (s: ValidatorSpec): ValidatorSpec => s;
+export const defineOutbound = (s: OutboundSpec): OutboundSpec => s;
+export const defineSimulator = (s: SimulatorSpec): SimulatorSpec => s;

@@ -1,0 +1,51 @@
+/** A route file (routes/<id>.yaml) after validation; see schemas/route.schema.json. */
+export type Trigger =
+  | { bulkLoad: { source: string } }
+  | { query: { service: string } }
+  | { soap: { service: string; operation: string } }
+  | { schedule: { cron: string } }
+  | { http: { path: string } };
+
+export type Step =
+  | { transform: string }
+  | { validate: string }
+  | { to: string; options?: Record<string, unknown> }
+  | { call: string; timeout?: string; options?: Record<string, unknown> };
+
+export interface RetryPolicy {
+  attempts: number;
+  backoff: 'exponential' | 'fixed';
+  /** Milliseconds (route files may write "2s", "500ms", "1m"). */
+  delayMs: number;
+  /** Ceiling for one backoff, milliseconds. */
+  maxDelayMs: number;
+}
+
+export interface RouteDef {
+  id: string;
+  description: string;
+  from: Trigger;
+  access: { partners: string[] };
+  steps: Step[];
+  onError: { retry: RetryPolicy; deadLetter: boolean };
+  /** routes/<id>.yaml, for messages. */
+  file: string;
+}
+
+/** One partner of routes/partners.yaml. Keys are stored as sha256 hashes, never in clear. */
+export interface PartnerDef {
+  id: string;
+  /** The partner's system: sopa, lietis, gvs, vdeavk, vsaa, burvis. */
+  system: string;
+  /** The municipality a municipal partner reports for (ATVK). */
+  municipality?: string;
+  /** "sha256:<hex>" of each accepted bearer key. */
+  keyHashes: string[];
+  description?: string;
+}
+
+export interface HubConfig {
+  dir: string;
+  routes: RouteDef[];
+  partners: PartnerDef[];
+}

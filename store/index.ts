@@ -1,0 +1,1 @@
+export interface Store { close(): Promise<void> }
