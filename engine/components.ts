@@ -3,7 +3,7 @@
  * and where it takes options, a JSON Schema for them) so that the registry can check a route
  * before anything runs and generate the component docs.
  */
-import type { Decision, RecordError, Source } from './canonical.ts';
+import type { Decision, RecordError, Source } from '../schemas/canonical/model.ts';
 import type { Store } from '../store/index.ts';
 import type { Logger } from './logger.ts';
 
@@ -99,6 +99,8 @@ export interface BatchMessage {
   batchSeq: number;
   accepted: AcceptedRecord[];
   rejected: RejectedRecord[];
+  /** The partner's spelling of a canonical field (for rejections the `to` step adds, e.g. DUPLICATE). */
+  fieldName(kind: Decision['kind'], canonicalField: string): string;
 }
 
 export interface OutboundContext {

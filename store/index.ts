@@ -1,1 +1,21 @@
-export interface Store { close(): Promise<void> }
+/**
+ * The thin SPOLIS store: PostgreSQL (or embedded PGlite) with migrations applied at open.
+ */
+import { openDb, type Db } from './db.ts';
+import { migrate } from './migrate.ts';
+
+export type { Db } from './db.ts';
+export * from './loads.ts';
+export { applyBatch, markProcessing, markBatchDead, decisionVersions, type ApplyInput, type ApplyResult } from './decisions.ts';
+
+export interface Store {
+  db: Db;
+  close(): Promise<void>;
+}
+
+/** Opens the store named by `url` (DATABASE_URL semantics, see db.ts) and brings its schema up to date. */
+export async function openStore(url: string | undefined, opts: { dataDir?: string; poolSize?: number } = {}): Promise<Store> {
+  const db = await openDb(url, opts);
+  await migrate(db);
+  return { db, close: () => db.close() };
+}

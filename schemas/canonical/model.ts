@@ -11,7 +11,8 @@ interface DecisionBase {
   municipality: string;
   source: Source;
   decisionId: string;
-  decisionDate: string;
+  /** Absent for an assistant month: partners report the month, not a decision date. */
+  decisionDate?: string;
 }
 
 export interface HouseholdMember {

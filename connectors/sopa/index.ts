@@ -1,0 +1,2 @@
+export { sopaFormat } from './inbound.ts';
+export { sopaSimulator } from './simulator.ts';

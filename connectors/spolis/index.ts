@@ -1,0 +1,1 @@
+export { upsertDecisions } from './outbound.ts';

@@ -1,0 +1,22 @@
+/**
+ * `spolis/upsert-decisions`: the effect of a bulk-load route. Writes a processed batch into the
+ * SPOLIS store in one transaction (decisions by natural key, rejections, batch and load status),
+ * so a batch is either wholly applied or not at all, and applying it again changes nothing.
+ */
+import { defineOutbound } from '../../engine/index.ts';
+import { applyBatch } from '../../store/index.ts';
+
+export const upsertDecisions = defineOutbound({
+  name: 'spolis/upsert-decisions',
+  summary: 'Upserts canonical decisions into the SPOLIS store by natural key, keeping earlier versions in history.',
+  config: { type: 'object', additionalProperties: false, properties: {} },
+  create: (_options, ctx) => ({
+    async send(msg) {
+      const r = await applyBatch(ctx.store.db, {
+        loadId: msg.load.loadId, batchSeq: msg.batchSeq, accepted: msg.accepted, rejected: msg.rejected,
+      }, msg.fieldName);
+      ctx.logger.info({ loadId: msg.load.loadId, batch: msg.batchSeq, ...r }, r.skipped ? 'batch already applied' : 'batch applied');
+    },
+    async close() {},
+  }),
+});

@@ -1,0 +1,126 @@
+/**
+ * `spolis-hub`: start the hub, lint and test routes, generate simulated loads, benchmark.
+ */
+import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { builtinRegistry } from './builtins.ts';
+import { lintConfig, loadConfig } from './route-loader.ts';
+import { createLogger } from './logger.ts';
+import { Hub, type Role } from './hub.ts';
+import { ensureRedis } from './redis.ts';
+import { hashKey, newKey } from './auth.ts';
+import type { PartnerDef } from './route-types.ts';
+
+const USAGE = `usage: spolis-hub <command>
+  start [--sandbox] [--role all|api|worker|scheduler]   run the hub (npm start = start --sandbox)
+  routes lint [--dir DIR]                                check route files exactly as start-up does
+  sim generate --source S --municipality M --period P --records N [--error-rate R] [--seed N]
+               [--batches N] [--out DIR] [--truth FILE]  write a simulated load (one file per batch)
+  bench [bulk]                                           run the benchmarks (npm run bench)`;
+
+const configDir = (): string => resolve(process.env.HUB_CONFIG_DIR ?? './routes');
+
+async function start(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { sandbox: { type: 'boolean', default: false }, role: { type: 'string', default: 'all' } } });
+  const role = values.role as Role;
+  if (!['all', 'api', 'worker', 'scheduler'].includes(role)) throw new Error(`--role must be all, api, worker or scheduler, not ${role}`);
+  const logger = createLogger();
+  const registry = builtinRegistry();
+  const dataDir = resolve('./data');
+  const redis = await ensureRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', dataDir, logger);
+
+  let partners: PartnerDef[] | undefined;
+  const keys = new Map<string, string>();
+  if (values.sandbox) {
+    // Sandbox keys are fresh each run and exist only in this process; partners.yaml keeps hashes.
+    partners = loadConfig(configDir(), registry).partners.map((p) => {
+      const key = newKey();
+      keys.set(p.id, key);
+      return { ...p, keyHashes: [hashKey(key)] };
+    });
+  }
+  const hub = await Hub.start({
+    configDir: configDir(), registry, logger, role, partners, dataDir,
+    databaseUrl: process.env.DATABASE_URL, redisUrl: redis.url,
+    port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', defaultMetrics: true,
+  });
+  const out: string[] = [`spolis-hub ${values.sandbox ? 'sandbox ' : ''}listening on ${hub.url || '(no HTTP: role ' + role + ')'} (store: ${hub.store.db.kind}, redis: ${redis.url})`];
+  for (const p of hub.config.partners) {
+    if (keys.has(p.id)) out.push(`partner ${p.id} source ${p.system} municipality ${p.municipality ?? '-'} key ${keys.get(p.id)}`);
+  }
+  const riga = hub.config.partners.find((p) => p.system === 'sopa' && p.municipality === '0001000');
+  if (values.sandbox && riga && hub.url) {
+    const k = keys.get(riga.id);
+    const file = resolve('../shared/partners/examples/sopa-batch.xml');
+    out.push('push the example SOPA batch:');
+    out.push(`H="Authorization: Bearer ${k}"; U=${hub.url}/api/v1/loads; id=$(curl -sS --fail-with-body -H "$H" -H 'Content-Type: application/json' -d '{"source":"sopa","municipality":"0001000","period":"2026-10"}' $U | sed -E 's/.*"id":"([^"]+)".*/\\1/') && curl -sS --fail-with-body -H "$H" -X PUT -H 'Content-Type: application/xml' --data-binary @${file} $U/$id/batches/1 && curl -sS --fail-with-body -H "$H" -H 'Content-Type: application/json' -d '{"batches":1}' $U/$id/commit && sleep 2 && curl -sS --fail-with-body -H "$H" $U/$id; echo`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+
+  const stop = async (signal: string): Promise<void> => {
+    logger.info({ signal }, 'shutting down');
+    const bound = setTimeout(() => process.exit(1), 10_000);
+    bound.unref();
+    await hub.close();
+    await redis.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+function routesLint(args: string[]): number {
+  const { values } = parseArgs({ args, options: { dir: { type: 'string' } } });
+  const problems = lintConfig(values.dir ? resolve(values.dir) : configDir(), builtinRegistry());
+  if (problems.length) {
+    process.stderr.write(problems.join('\n') + '\n');
+    return 1;
+  }
+  process.stdout.write('routes ok\n');
+  return 0;
+}
+
+function simGenerate(args: string[]): number {
+  const { values } = parseArgs({
+    args, options: {
+      source: { type: 'string' }, municipality: { type: 'string' }, period: { type: 'string' }, records: { type: 'string' },
+      'error-rate': { type: 'string' }, seed: { type: 'string' }, batches: { type: 'string' }, out: { type: 'string' }, truth: { type: 'string' },
+    },
+  });
+  for (const k of ['source', 'municipality', 'period', 'records'] as const) if (!values[k]) throw new Error(`sim generate: --${k} is required\n${USAGE}`);
+  const registry = builtinRegistry();
+  const sim = registry.simulatorFor(values.source!);
+  if (!sim) throw new Error(`no simulator for source "${values.source}"; valid: ${registry.sources().join(', ')}`);
+  const load = sim.generate({
+    municipality: values.municipality!, period: values.period!, records: Number(values.records),
+    errorRate: values['error-rate'] ? Number(values['error-rate']) : undefined, seed: values.seed ? Number(values.seed) : undefined,
+    batches: values.batches ? Number(values.batches) : undefined,
+  });
+  const dir = resolve(values.out ?? '.');
+  mkdirSync(dir, { recursive: true });
+  const ext = load.contentType.includes('ndjson') ? 'ndjson' : 'xml';
+  load.batches.forEach((b, i) => {
+    const f = join(dir, `${values.source}-${values.municipality}-${values.period}-${String(i + 1).padStart(3, '0')}.${ext}`);
+    writeFileSync(f, b);
+    process.stdout.write(`${f} ${load.recordCounts[i]} records\n`);
+  });
+  if (values.truth) writeFileSync(resolve(values.truth), JSON.stringify(load.truth, null, 1));
+  process.stdout.write(`${load.truth.length} planted errors${values.truth ? ` listed in ${values.truth}` : ''}\n`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  if (cmd === 'start') { await start(argv.slice(1)); return -1; }
+  if (cmd === 'routes' && sub === 'lint') return routesLint(rest);
+  if (cmd === 'sim' && sub === 'generate') return simGenerate(rest);
+  if (cmd === 'bench') { await import('../bench/index.ts'); return -1; }
+  process.stderr.write(USAGE + '\n');
+  return cmd ? 2 : 0;
+}
+
+main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); }, (e: Error) => {
+  process.stderr.write(`spolis-hub: ${e.message}\n`);
+  process.exit(1);
+});

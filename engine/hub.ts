@@ -1,0 +1,131 @@
+/**
+ * Assembles a hub process from its parts: config (routes + partners), store, queues, workers,
+ * the reconciler and the HTTP server, by role. One process may run every role (the default).
+ */
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { loadConfig } from './route-loader.ts';
+import type { Registry } from './registry.ts';
+import type { HubConfig, PartnerDef } from './route-types.ts';
+import type { Logger } from './logger.ts';
+import type { Outbound } from './components.ts';
+import { createServer } from './server.ts';
+import { registerLoadApi } from './load-api.ts';
+import { PartnerAuth } from './auth.ts';
+import { RouteQueues } from './queues.ts';
+import { runBatch } from './pipeline.ts';
+import { HubMetrics } from './metrics.ts';
+import { connectionOptions } from './redis.ts';
+import { openStore, type Store } from '../store/index.ts';
+
+export type Role = 'all' | 'api' | 'worker' | 'scheduler';
+
+export interface HubOptions {
+  configDir: string;
+  registry: Registry;
+  logger: Logger;
+  /** DATABASE_URL semantics (store/db.ts). */
+  databaseUrl?: string;
+  dataDir?: string;
+  redisUrl: string;
+  /** Redis key prefix of the queues; tests give each run its own. */
+  queuePrefix?: string;
+  role?: Role;
+  port?: number;
+  host?: string;
+  /** Replaces partners.yaml's partners (sandbox keys, tests). */
+  partners?: PartnerDef[];
+  concurrency?: number;
+  reconcileEveryMs?: number;
+  defaultMetrics?: boolean;
+}
+
+export class Hub {
+  url = '';
+  private timers: NodeJS.Timeout[] = [];
+  private closing = false;
+
+  private constructor(
+    readonly config: HubConfig,
+    readonly store: Store,
+    readonly queues: RouteQueues,
+    readonly metrics: HubMetrics,
+    private readonly server: FastifyInstance | undefined,
+    private readonly outbounds: Map<string, Outbound>,
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(o: HubOptions): Promise<Hub> {
+    const role = o.role ?? 'all';
+    const loaded = loadConfig(o.configDir, o.registry);
+    const config: HubConfig = o.partners ? { ...loaded, partners: o.partners } : loaded;
+    const store = await openStore(o.databaseUrl, { dataDir: o.dataDir });
+    const metrics = new HubMetrics(o.defaultMetrics ?? false);
+    const queues = new RouteQueues(config.routes, {
+      connection: connectionOptions(o.redisUrl), prefix: o.queuePrefix ?? '{spolis}', concurrency: o.concurrency,
+    }, store, o.logger);
+    const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false });
+    redis.on('error', () => {});
+
+    const outbounds = new Map<string, Outbound>();
+    for (const r of config.routes) for (const s of r.steps) {
+      if ('to' in s && !outbounds.has(s.to)) outbounds.set(s.to, o.registry.get('outbound', s.to)!.create(s.options ?? {}, { store, logger: o.logger }));
+    }
+
+    let server: FastifyInstance | undefined;
+    if (role === 'all' || role === 'api') {
+      server = createServer({
+        logger: o.logger, metrics,
+        readiness: async () => {
+          await store.db.query('SELECT 1');
+          if ((await redis.ping()) !== 'PONG') throw new Error('Redis does not answer');
+          return { store: 'ok', redis: 'ok' };
+        },
+      });
+      registerLoadApi(server, { store, registry: o.registry, routes: config.routes, auth: new PartnerAuth(config.partners), queues, logger: o.logger });
+    }
+    const hub = new Hub(config, store, queues, metrics, server, outbounds, redis, o.logger);
+
+    if (role === 'all' || role === 'worker') {
+      queues.startWorkers(async (route, ref) => {
+        const end = metrics.batchSeconds.startTimer({ route: route.id });
+        const out = await runBatch({ store, registry: o.registry, outbounds }, route, ref);
+        end();
+        metrics.batches.inc({ route: route.id, outcome: out.skipped ? 'skipped' : 'done' });
+        metrics.records.inc({ route: route.id, outcome: 'accepted' }, out.accepted);
+        metrics.records.inc({ route: route.id, outcome: 'rejected' }, out.rejected);
+        return out;
+      });
+      await hub.reconcile();
+      const every = o.reconcileEveryMs ?? 60_000;
+      hub.timers.push(setInterval(() => void hub.reconcile(), every).unref());
+    }
+    if (server) {
+      hub.url = await server.listen({ port: o.port ?? 8080, host: o.host ?? '127.0.0.1' });
+    }
+    return hub;
+  }
+
+  /** Re-enqueues committed, unfinished work (see RouteQueues.reconcile). */
+  async reconcile(): Promise<void> {
+    try {
+      const n = await this.queues.reconcile();
+      if (n) this.logger.info({ loads: n }, 'reconciler re-enqueued unfinished loads');
+    } catch (e) {
+      this.logger.warn({ err: e }, 'reconciler could not run; it tries again');
+    }
+  }
+
+  /** Stops taking work, finishes in-flight jobs, closes connections. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.server?.close();
+    await this.queues.close();
+    for (const ob of this.outbounds.values()) await ob.close();
+    this.redis.disconnect();
+    await this.store.close();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * A safe, streaming XML reader for partner documents (saxes: a conformant, non-validating parser
+ * that never fetches or expands external entities). Any DOCTYPE is refused outright, which also
+ * refuses every entity declaration; depth is bounded. Elements at `recordDepth` are handed to the
+ * caller one at a time as small trees, so a 4 MB batch never becomes one big object graph.
+ */
+import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { ValidationError } from './errors.ts';
+
+export interface XmlElement {
+  /** Local name (no prefix). */
+  name: string;
+  ns: string;
+  attrs: Record<string, string>;
+  children: XmlElement[];
+  text: string;
+  line: number;
+}
+
+export interface XmlReadOptions {
+  /** Depth (root = 1) whose elements are records; shallower ones are handed to onContainer. */
+  recordDepth: number;
+  maxDepth?: number;
+  onRoot?(el: XmlElement): void;
+  /** A complete element shallower than recordDepth (e.g. a header), with its subtree. */
+  onContainer?(el: XmlElement, depth: number): void;
+  onRecord(el: XmlElement, parent: string): void;
+}
+
+/** Parses `text`; throws ValidationError (400) for DOCTYPE, entities, malformed XML or excessive depth. */
+export function readXml(text: string, opts: XmlReadOptions): void {
+  const maxDepth = opts.maxDepth ?? 12;
+  const parser = new SaxesParser({ xmlns: true, position: true });
+  const stack: XmlElement[] = [];
+  let fail: Error | undefined;
+  parser.on('doctype', () => {
+    fail ??= new ValidationError('HUB_ERR_XML_DOCTYPE', 'XML with a DOCTYPE or entity declaration is refused: send the document without <!DOCTYPE …>', 400);
+    throw fail;
+  });
+  parser.on('error', (e) => {
+    fail ??= new ValidationError('HUB_ERR_XML_MALFORMED', `the document is not well-formed XML: ${e.message}`, 400);
+    throw fail;
+  });
+  parser.on('opentag', (tag: SaxesTagNS) => {
+    const attrs: Record<string, string> = {};
+    for (const a of Object.values(tag.attributes)) if (a.prefix !== 'xmlns' && a.name !== 'xmlns') attrs[a.local] = a.value;
+    const el: XmlElement = { name: tag.local, ns: tag.uri, attrs, children: [], text: '', line: parser.line };
+    const depth = stack.length + 1;
+    if (depth > maxDepth) {
+      fail ??= new ValidationError('HUB_ERR_XML_TOO_DEEP', `elements are nested deeper than ${maxDepth} levels (line ${parser.line})`, 400);
+      throw fail;
+    }
+    if (depth === 1) opts.onRoot?.(el);
+    if (stack.length) stack[stack.length - 1].children.push(el);
+    stack.push(el);
+  });
+  parser.on('text', (t) => { if (stack.length) stack[stack.length - 1].text += t; });
+  parser.on('cdata', (t) => { if (stack.length) stack[stack.length - 1].text += t; });
+  parser.on('closetag', () => {
+    const el = stack.pop()!;
+    const depth = stack.length + 1;
+    const parent = stack[stack.length - 1];
+    if (depth === opts.recordDepth) {
+      opts.onRecord(el, parent?.name ?? '');
+      // Drop the record from its parent so memory stays bounded by one record.
+      parent?.children.pop();
+    } else if (depth < opts.recordDepth && depth > 1) {
+      opts.onContainer?.(el, depth);
+    }
+  });
+  try {
+    parser.write(text).close();
+  } catch (e) {
+    throw fail ?? e;
+  }
+  if (fail) throw fail;
+}
+
+/** `<a><b>1</b><c x="y">2</c></a>` → `{ b: '1', c: '2', 'c@x': 'y' }`; repeated names become arrays. */
+export function elementToObject(el: XmlElement): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...el.attrs };
+  for (const c of el.children) {
+    let value: unknown;
+    if (c.children.length === 0) {
+      value = c.text.trim();
+      for (const [k, v] of Object.entries(c.attrs)) out[`${c.name}@${k}`] = v;
+    } else {
+      value = elementToObject(c);
+    }
+    if (c.name in out) {
+      const prev = out[c.name];
+      out[c.name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
+    } else {
+      out[c.name] = value;
+    }
+  }
+  return out;
+}

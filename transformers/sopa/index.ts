@@ -1,0 +1,1 @@
+export { sopaExportToCanonical } from './export-to-canonical.ts';
