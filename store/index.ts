@@ -3,6 +3,8 @@
  */
 import { openDb, type Db } from './db.ts';
 import { migrate } from './migrate.ts';
+import { applyBatch, type ApplyInput, type ApplyResult } from './decisions.ts';
+import type { Decision } from '../schemas/canonical/model.ts';
 
 export type { Db } from './db.ts';
 export * from './loads.ts';
@@ -10,6 +12,8 @@ export { applyBatch, markProcessing, markBatchDead, decisionVersions, type Apply
 
 export interface Store {
   db: Db;
+  /** Applies a processed batch in one transaction; see decisions.ts. */
+  applyBatch(input: ApplyInput, partnerField?: (kind: Decision['kind'], field: string) => string): Promise<ApplyResult>;
   close(): Promise<void>;
 }
 
@@ -17,5 +21,5 @@ export interface Store {
 export async function openStore(url: string | undefined, opts: { dataDir?: string; poolSize?: number } = {}): Promise<Store> {
   const db = await openDb(url, opts);
   await migrate(db);
-  return { db, close: () => db.close() };
+  return { db, applyBatch: (input, pf) => applyBatch(db, input, pf), close: () => db.close() };
 }

@@ -4,7 +4,6 @@
  * so a batch is either wholly applied or not at all, and applying it again changes nothing.
  */
 import { defineOutbound } from '../../engine/index.ts';
-import { applyBatch } from '../../store/index.ts';
 
 export const upsertDecisions = defineOutbound({
   name: 'spolis/upsert-decisions',
@@ -12,7 +11,7 @@ export const upsertDecisions = defineOutbound({
   config: { type: 'object', additionalProperties: false, properties: {} },
   create: (_options, ctx) => ({
     async send(msg) {
-      const r = await applyBatch(ctx.store.db, {
+      const r = await ctx.store.applyBatch({
         loadId: msg.load.loadId, batchSeq: msg.batchSeq, accepted: msg.accepted, rejected: msg.rejected,
       }, msg.fieldName);
       ctx.logger.info({ loadId: msg.load.loadId, batch: msg.batchSeq, ...r }, r.skipped ? 'batch already applied' : 'batch applied');

@@ -1,0 +1,46 @@
+/** Starts an in-process hub on a free port with known partner keys, on a fresh database and queue prefix. */
+import { Hub } from '../../engine/hub.ts';
+import { builtinRegistry } from '../../engine/builtins.ts';
+import { createLogger } from '../../engine/logger.ts';
+import { hashKey } from '../../engine/auth.ts';
+import type { PartnerDef } from '../../engine/route-types.ts';
+import { createTestDatabase, testQueuePrefix, REDIS_URL, type TestDatabase } from './env.ts';
+import { Writable } from 'node:stream';
+
+export const KEYS = {
+  'sopa-riga': 'key-sopa-riga-000000000000000000000',
+  'sopa-jelgava': 'key-sopa-jelgava-0000000000000000000',
+} as const;
+
+export const TEST_PARTNERS: PartnerDef[] = [
+  { id: 'sopa-riga', system: 'sopa', municipality: '0001000', keyHashes: [hashKey(KEYS['sopa-riga'])] },
+  { id: 'sopa-jelgava', system: 'sopa', municipality: '0003000', keyHashes: [hashKey(KEYS['sopa-jelgava'])] },
+];
+
+export interface TestHub {
+  hub: Hub;
+  url: string;
+  db: TestDatabase;
+  /** Everything the hub logged, for assertions on masking. */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startTestHub(opts: { configDir?: string } = {}): Promise<TestHub> {
+  const db = await createTestDatabase();
+  const q = testQueuePrefix();
+  const logs: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const hub = await Hub.start({
+    configDir: opts.configDir ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
+    databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: TEST_PARTNERS, concurrency: 2,
+  });
+  return {
+    hub, url: hub.url, db, logs,
+    async stop() {
+      await hub.close();
+      await q.cleanup();
+      await db.drop();
+    },
+  };
+}
