@@ -10,11 +10,15 @@ import { Writable } from 'node:stream';
 export const KEYS = {
   'sopa-riga': 'key-sopa-riga-000000000000000000000',
   'sopa-jelgava': 'key-sopa-jelgava-0000000000000000000',
+  'lietis-daugavpils': 'key-lietis-daugavpils-00000000000000',
+  'gvs-tukums': 'key-gvs-tukums-000000000000000000000',
 } as const;
 
 export const TEST_PARTNERS: PartnerDef[] = [
   { id: 'sopa-riga', system: 'sopa', municipality: '0001000', keyHashes: [hashKey(KEYS['sopa-riga'])] },
   { id: 'sopa-jelgava', system: 'sopa', municipality: '0003000', keyHashes: [hashKey(KEYS['sopa-jelgava'])] },
+  { id: 'lietis-daugavpils', system: 'lietis', municipality: '0002000', keyHashes: [hashKey(KEYS['lietis-daugavpils'])] },
+  { id: 'gvs-tukums', system: 'gvs', municipality: '0052000', keyHashes: [hashKey(KEYS['gvs-tukums'])] },
 ];
 
 export interface TestHub {
