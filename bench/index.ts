@@ -1,1 +1,15 @@
-export {};
+/**
+ * `npm run bench [-- bulk]`: benchmarks. Figures are medians of repeated runs where a run is short,
+ * and every figure comes with a baseline measured in the same run, because this 2-core machine
+ * varies ±30% from run to run: the ratio is what to compare across runs, not the absolute number.
+ */
+const which = process.argv.slice(2).filter((a, i, all) => !a.startsWith('-') && !(i > 0 && all[i - 1].startsWith('--')) && a !== 'bench');
+const suites = which.length ? which : ['bulk'];
+for (const s of suites) {
+  if (s === 'bulk') await (await import('./bulk.ts')).run(process.argv.slice(2));
+  else {
+    process.stderr.write(`unknown benchmark "${s}"; valid: bulk\n`);
+    process.exitCode = 2;
+  }
+}
+process.exit(process.exitCode ?? 0);
