@@ -28,7 +28,7 @@ async function hubRun(records: number): Promise<{ seconds: number; records: numb
   const q = testQueuePrefix();
   const quiet = new Writable({ write(_c, _e, cb) { cb(); } });
   const hub = await Hub.start({
-    configDir: 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'warn', destination: quiet }),
+    configDir: process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'warn', destination: quiet }),
     databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0,
     partners: [{ id: 'sopa-riga', system: 'sopa', municipality: '0001000', keyHashes: [hashKey(KEY)] }],
   });

@@ -5,14 +5,24 @@
 import { Registry } from './registry.ts';
 import { decisionValidator } from './validation/decision-validator.ts';
 import * as sopa from '../connectors/sopa/index.ts';
+import * as gvs from '../connectors/gvs/index.ts';
 import * as spolis from '../connectors/spolis/index.ts';
+import * as lietis from '../connectors/lietis/index.ts';
+import * as lietisTransformers from '../transformers/lietis/index.ts';
 import * as sopaTransformers from '../transformers/sopa/index.ts';
+import * as gvsTransformers from '../transformers/gvs/index.ts';
 
 export function builtinRegistry(): Registry {
   return new Registry()
     .register('format', sopa.sopaFormat)
     .register('simulator', sopa.sopaSimulator)
     .register('transformer', sopaTransformers.sopaExportToCanonical)
+    .register('format', gvs.gvsFormat)
+    .register('simulator', gvs.gvsSimulator)
+    .register('transformer', gvsTransformers.gvsExportToCanonical)
+    .register('format', lietis.lietisFormat)
+    .register('simulator', lietis.lietisSimulator)
+    .register('transformer', lietisTransformers.lietisExportToCanonical)
     .register('validator', decisionValidator)
     .register('outbound', spolis.upsertDecisions);
 }

@@ -55,6 +55,11 @@ export interface FormatSpec extends ComponentSpec {
   /** Content types accepted (lower case, without parameters). */
   contentTypes: string[];
   parse(body: Buffer, contentType: string): ParsedBatch;
+  /**
+   * The checks a batch must pass before it is accepted (well-formed, header, count), without
+   * building records; the API answers a PUT with it. Defaults to `parse`.
+   */
+  inspect?(body: Buffer, contentType: string): { header: BatchHeader; recordCount: number };
 }
 
 export interface TransformContext {

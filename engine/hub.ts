@@ -88,9 +88,9 @@ export class Hub {
     const hub = new Hub(config, store, queues, metrics, server, outbounds, redis, o.logger);
 
     if (role === 'all' || role === 'worker') {
-      queues.startWorkers(async (route, ref) => {
+      queues.startWorkers(async (route, ref, beforeEffects) => {
         const end = metrics.batchSeconds.startTimer({ route: route.id });
-        const out = await runBatch({ store, registry: o.registry, outbounds }, route, ref);
+        const out = await runBatch({ store, registry: o.registry, outbounds }, route, ref, beforeEffects);
         end();
         metrics.batches.inc({ route: route.id, outcome: out.skipped ? 'skipped' : 'done' });
         metrics.records.inc({ route: route.id, outcome: 'accepted' }, out.accepted);

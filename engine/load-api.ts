@@ -86,17 +86,18 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
     }
     const body = req.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw httpError(400, 'HUB_ERR_BATCH_EMPTY', 'the batch body is empty');
-    const parsed = format.parse(body, String(req.headers['content-type']));
+    const ct = String(req.headers['content-type']);
+    const parsed = format.inspect ? format.inspect(body, ct) : (({ header, records }) => ({ header, recordCount: records.length }))(format.parse(body, ct));
     if (parsed.header.municipality !== load.municipality) {
       throw httpError(422, 'HUB_ERR_BATCH_MUNICIPALITY', `the batch is for municipality ${parsed.header.municipality}, the load for ${load.municipality}`, 'municipality');
     }
     if (parsed.header.period !== load.period) {
       throw httpError(422, 'HUB_ERR_BATCH_PERIOD', `the batch is for period ${parsed.header.period}, the load for ${load.period}`, 'period');
     }
-    const out = await putBatch(deps.store.db, load.id, seq, body, String(req.headers['content-type']), parsed.records.length);
+    const out = await putBatch(deps.store.db, load.id, seq, body, ct, parsed.recordCount);
     switch (out.kind) {
-      case 'stored': return reply.code(202).send({ load: load.id, seq, sha256: out.sha256, records: parsed.records.length });
-      case 'same': return reply.code(200).send({ load: load.id, seq, sha256: out.sha256, records: parsed.records.length });
+      case 'stored': return reply.code(202).send({ load: load.id, seq, sha256: out.sha256, records: parsed.recordCount });
+      case 'same': return reply.code(200).send({ load: load.id, seq, sha256: out.sha256, records: parsed.recordCount });
       case 'conflict': throw httpError(409, 'HUB_ERR_BATCH_CONFLICT', `batch ${seq} was already received with another body (sha256 ${out.existingSha256}); a batch cannot be changed, start a new load to correct it`);
       case 'closed': throw httpError(409, 'HUB_ERR_LOAD_CLOSED', `load ${load.id} is ${out.status}; it takes no new batches`);
     }

@@ -47,7 +47,12 @@ function recordSteps(route: RouteDef, registry: Registry): { record: RecordStep[
   return { record, batch };
 }
 
-export async function runBatch(deps: PipelineDeps, route: RouteDef, ref: BatchRef): Promise<BatchOutcome> {
+/**
+ * `beforeEffects` runs after the record-level steps and before the first batch-level step: the
+ * queue uses it to start the next batch's CPU work while this one is written, and to keep the
+ * writes of one load in seq order.
+ */
+export async function runBatch(deps: PipelineDeps, route: RouteDef, ref: BatchRef, beforeEffects?: () => Promise<void>): Promise<BatchOutcome> {
   const load = await getLoad(deps.store.db, ref.loadId);
   const batch = await getBatch(deps.store.db, ref.loadId, ref.seq);
   if (!load || !batch) throw new HubError('HUB_ERR_BATCH_NOT_FOUND', `batch ${ref.loadId}/${ref.seq} is not in the store`);
@@ -94,6 +99,7 @@ export async function runBatch(deps: PipelineDeps, route: RouteDef, ref: BatchRe
   });
 
   const msg: BatchMessage = { load: ctx, batchSeq: ref.seq, accepted, rejected, fieldName };
+  await beforeEffects?.();
   for (const name of steps.batch) await deps.outbounds.get(name)!.send(msg);
   return { skipped: false, records: parsed.records.length, accepted: accepted.length, rejected: rejected.length };
 }

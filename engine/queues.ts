@@ -3,14 +3,15 @@
  * its id is deterministic, so enqueueing the same batch twice (a retry of the API, the reconciler)
  * is a no-op while a job for it is still waiting.
  *
- * Batches of one load run in seq order: the job of batch n enqueues batch n+1 when it is done.
- * That makes the DUPLICATE rule ("the first occurrence in the load wins") deterministic; loads of
- * different municipalities still run in parallel across workers.
+ * Batches of one load are written in seq order, which makes the DUPLICATE rule ("the first
+ * occurrence in the load wins") deterministic. Only the writes are ordered: once batch n is parsed
+ * and validated and its predecessor is written, it enqueues batch n+1, whose CPU work then
+ * overlaps n's write; n+1 writes when n is no longer pending. Loads of different municipalities run fully in parallel.
  */
 import { Queue, Worker, UnrecoverableError, type Job, type ConnectionOptions } from 'bullmq';
 import type { RouteDef } from './route-types.ts';
 import type { Logger } from './logger.ts';
-import { isHubError } from './errors.ts';
+import { HubError, isHubError } from './errors.ts';
 import type { BatchRef, BatchOutcome } from './pipeline.ts';
 import { markBatchDead, nextPendingBatch, unfinishedLoads, type Store } from '../store/index.ts';
 
@@ -23,7 +24,10 @@ export interface QueueOptions {
   lockDurationMs?: number;
 }
 
-export type BatchProcessor = (route: RouteDef, ref: BatchRef) => Promise<BatchOutcome>;
+export type BatchProcessor = (route: RouteDef, ref: BatchRef, beforeEffects: () => Promise<void>) => Promise<BatchOutcome>;
+
+/** How long a prepared batch waits for its predecessor's write before it lets go of its slot. */
+const PREDECESSOR_WAIT_MS = 60_000;
 
 export const jobIdOf = (ref: BatchRef): string => `${ref.loadId}-${ref.seq}`;
 
@@ -70,10 +74,22 @@ export class RouteQueues {
     });
   }
 
-  /** Enqueues the next pending batch of a load, if any. */
-  async enqueueNext(routeId: string, loadId: string): Promise<void> {
-    const seq = await nextPendingBatch(this.store.db, loadId);
+  /** Enqueues the next pending batch of a load (after `afterSeq`, when given), if any. */
+  async enqueueNext(routeId: string, loadId: string, afterSeq = 0): Promise<void> {
+    const seq = await nextPendingBatch(this.store.db, loadId, afterSeq);
     if (seq !== null) await this.enqueue(routeId, { loadId, seq });
+  }
+
+  /** Resolves once batch seq-1 is written (or dead); a retryable error after a bound. */
+  private async waitForPredecessor(ref: BatchRef): Promise<void> {
+    if (ref.seq === 1) return;
+    const until = Date.now() + PREDECESSOR_WAIT_MS;
+    for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+      const r = await this.store.db.query<{ status: string }>('SELECT status FROM batches WHERE load_id = $1 AND seq = $2', [ref.loadId, ref.seq - 1]);
+      if (r.rows[0]?.status !== 'pending') return;
+      if (Date.now() > until) throw new HubError('HUB_ERR_BATCH_ORDER', `batch ${ref.seq - 1} of load ${ref.loadId} is still pending; batch ${ref.seq} waits for it`, { retryable: true });
+      await new Promise((res) => setTimeout(res, pause));
+    }
   }
 
   /** Re-enqueues every committed, unfinished load's next batch: Redis may have lost the job. */
@@ -88,7 +104,12 @@ export class RouteQueues {
       const worker = new Worker<BatchRef>(`route-${id}`, async (job: Job<BatchRef>) => {
         const log = this.logger.child({ route: id, loadId: job.data.loadId, batch: job.data.seq, jobId: job.id, attempt: job.attemptsMade + 1 });
         try {
-          const out = await process(route, job.data);
+          const out = await process(route, job.data, async () => {
+            // Wait first, then hand on: one batch of lookahead overlaps CPU with the write
+            // without piling up prepared batches (memory) that compete for the event loop.
+            await this.waitForPredecessor(job.data);
+            await this.enqueueNext(id, job.data.loadId, job.data.seq);
+          });
           log.debug(out, 'batch processed');
         } catch (e) {
           log.warn({ err: e }, 'batch failed');

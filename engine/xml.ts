@@ -21,6 +21,11 @@ export interface XmlReadOptions {
   /** Depth (root = 1) whose elements are records; shallower ones are handed to onContainer. */
   recordDepth: number;
   maxDepth?: number;
+  /**
+   * Elements deeper than this are checked for well-formedness but not built: a caller that only
+   * counts records (the PUT path) pays for tokenizing, not for objects. Default: build everything.
+   */
+  buildDepth?: number;
   onRoot?(el: XmlElement): void;
   /** A complete element shallower than recordDepth (e.g. a header), with its subtree. */
   onContainer?(el: XmlElement, depth: number): void;
@@ -30,6 +35,9 @@ export interface XmlReadOptions {
 /** Parses `text`; throws ValidationError (400) for DOCTYPE, entities, malformed XML or excessive depth. */
 export function readXml(text: string, opts: XmlReadOptions): void {
   const maxDepth = opts.maxDepth ?? 12;
+  const buildDepth = opts.buildDepth ?? Infinity;
+  // Depth of unbuilt elements below the last built one.
+  let skipped = 0;
   const parser = new SaxesParser({ xmlns: true, position: true });
   const stack: XmlElement[] = [];
   let fail: Error | undefined;
@@ -42,6 +50,14 @@ export function readXml(text: string, opts: XmlReadOptions): void {
     throw fail;
   });
   parser.on('opentag', (tag: SaxesTagNS) => {
+    if (stack.length >= buildDepth) {
+      skipped++;
+      if (stack.length + skipped > maxDepth) {
+        fail ??= new ValidationError('HUB_ERR_XML_TOO_DEEP', `elements are nested deeper than ${maxDepth} levels (line ${parser.line})`, 400);
+        throw fail;
+      }
+      return;
+    }
     const attrs: Record<string, string> = {};
     for (const a of Object.values(tag.attributes)) if (a.prefix !== 'xmlns' && a.name !== 'xmlns') attrs[a.local] = a.value;
     const el: XmlElement = { name: tag.local, ns: tag.uri, attrs, children: [], text: '', line: parser.line };
@@ -54,9 +70,10 @@ export function readXml(text: string, opts: XmlReadOptions): void {
     if (stack.length) stack[stack.length - 1].children.push(el);
     stack.push(el);
   });
-  parser.on('text', (t) => { if (stack.length) stack[stack.length - 1].text += t; });
-  parser.on('cdata', (t) => { if (stack.length) stack[stack.length - 1].text += t; });
+  parser.on('text', (t) => { if (stack.length && !skipped) stack[stack.length - 1].text += t; });
+  parser.on('cdata', (t) => { if (stack.length && !skipped) stack[stack.length - 1].text += t; });
   parser.on('closetag', () => {
+    if (skipped) { skipped--; return; }
     const el = stack.pop()!;
     const depth = stack.length + 1;
     const parent = stack[stack.length - 1];

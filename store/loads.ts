@@ -178,10 +178,10 @@ export async function listRejections(db: Db, loadId: string, opts: { offset: num
   };
 }
 
-/** The next batch of a load still to process (batches of one load run in seq order). */
-export async function nextPendingBatch(db: Db, loadId: string): Promise<number | null> {
+/** The first pending batch of a load after `afterSeq` (batches of one load are written in seq order). */
+export async function nextPendingBatch(db: Db, loadId: string, afterSeq = 0): Promise<number | null> {
   const r = await db.query<{ seq: number }>(
-    `SELECT seq FROM batches WHERE load_id = $1 AND status = 'pending' ORDER BY seq LIMIT 1`, [loadId]);
+    `SELECT seq FROM batches WHERE load_id = $1 AND status = 'pending' AND seq > $2 ORDER BY seq LIMIT 1`, [loadId, afterSeq]);
   return r.rows[0] ? Number(r.rows[0].seq) : null;
 }
 

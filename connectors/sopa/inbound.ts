@@ -13,12 +13,15 @@ function headerError(field: string, problem: string): ValidationError {
   return new ValidationError('HUB_ERR_BATCH_HEADER', `Galvene/${field} ${problem}`, 422, { field: `Galvene/${field}` });
 }
 
-export function parseSopaBatch(body: Buffer): { header: BatchHeader; records: PartnerRecord[] } {
+export function parseSopaBatch(body: Buffer, opts: { countOnly?: boolean } = {}): { header: BatchHeader; records: PartnerRecord[] } {
   const records: PartnerRecord[] = [];
+  const shell: PartnerRecord = { type: '', data: {} };
   // Galvene's fields sit at record depth, so they arrive through onRecord like records do.
   let header: Record<string, unknown> | undefined;
   readXml(body.toString('utf8'), {
     recordDepth: 3,
+    // Counting needs the records' own elements (and Galvene's texts), not what is inside them.
+    buildDepth: opts.countOnly ? 3 : Infinity,
     onRoot(el) {
       if (el.name !== 'SpolisEksports' || el.ns !== SOPA_NS) {
         throw new ValidationError('HUB_ERR_BATCH_ROOT', `root element must be SpolisEksports in namespace ${SOPA_NS}, found ${el.name} in "${el.ns}"`, 422);
@@ -33,7 +36,7 @@ export function parseSopaBatch(body: Buffer): { header: BatchHeader; records: Pa
       const expected = SECTIONS[parent];
       if (!expected) throw new ValidationError('HUB_ERR_BATCH_SECTION', `unknown section ${parent} (line ${el.line}); SOPA sections are ${Object.keys(SECTIONS).join(', ')}`, 422);
       if (el.name !== expected) throw new ValidationError('HUB_ERR_BATCH_SECTION', `section ${parent} holds ${expected} elements, found ${el.name} (line ${el.line})`, 422);
-      records.push({ type: el.name, data: elementToObject(el) });
+      records.push(opts.countOnly ? shell : { type: el.name, data: elementToObject(el) });
     },
   });
   if (!header) throw headerError('', 'is missing: every SOPA document starts with a Galvene header');
@@ -59,4 +62,8 @@ export const sopaFormat = defineFormat({
   summary: 'SOPA bulk export to SPOLIS: XML, UTF-8, SpolisEksports with Galvene and four record sections.',
   contentTypes: ['application/xml', 'text/xml'],
   parse: (body) => parseSopaBatch(body),
+  inspect: (body) => {
+    const { header, records } = parseSopaBatch(body, { countOnly: true });
+    return { header, recordCount: records.length };
+  },
 });

@@ -36,7 +36,7 @@ export async function startTestHub(opts: { configDir?: string } = {}): Promise<T
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const hub = await Hub.start({
-    configDir: opts.configDir ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
+    configDir: opts.configDir ?? process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
     databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: TEST_PARTNERS, concurrency: 2,
   });
   return {
