@@ -16,6 +16,7 @@ import { RouteQueues } from './queues.ts';
 import { runBatch } from './pipeline.ts';
 import { HubMetrics } from './metrics.ts';
 import { connectionOptions } from './redis.ts';
+import { createPrepPool, type PrepPool } from './prep-pool.ts';
 import { openStore, type Store } from '../store/index.ts';
 
 export type Role = 'all' | 'api' | 'worker' | 'scheduler';
@@ -38,6 +39,11 @@ export interface HubOptions {
   concurrency?: number;
   reconcileEveryMs?: number;
   defaultMetrics?: boolean;
+  /**
+   * Run the record-level steps in worker threads (default true). Threads load the bundled
+   * components, so a hub built on another registry (a test's) sets this false.
+   */
+  prepareInThreads?: boolean;
 }
 
 export class Hub {
@@ -54,6 +60,7 @@ export class Hub {
     private readonly outbounds: Map<string, Outbound>,
     private readonly redis: Redis,
     private readonly logger: Logger,
+    private readonly pool: PrepPool | undefined,
   ) {}
 
   static async start(o: HubOptions): Promise<Hub> {
@@ -85,12 +92,14 @@ export class Hub {
       });
       registerLoadApi(server, { store, registry: o.registry, routes: config.routes, auth: new PartnerAuth(config.partners), queues, logger: o.logger });
     }
-    const hub = new Hub(config, store, queues, metrics, server, outbounds, redis, o.logger);
+    const works = role === 'all' || role === 'worker';
+    const pool = works && (o.prepareInThreads ?? true) ? createPrepPool() : undefined;
+    const hub = new Hub(config, store, queues, metrics, server, outbounds, redis, o.logger, pool);
 
-    if (role === 'all' || role === 'worker') {
+    if (works) {
       queues.startWorkers(async (route, ref, beforeEffects) => {
         const end = metrics.batchSeconds.startTimer({ route: route.id });
-        const out = await runBatch({ store, registry: o.registry, outbounds }, route, ref, beforeEffects);
+        const out = await runBatch({ store, registry: o.registry, outbounds, prepare: pool?.prepare }, route, ref, beforeEffects);
         end();
         metrics.batches.inc({ route: route.id, outcome: out.skipped ? 'skipped' : 'done' });
         metrics.records.inc({ route: route.id, outcome: 'accepted' }, out.accepted);
@@ -124,6 +133,7 @@ export class Hub {
     for (const t of this.timers) clearInterval(t);
     await this.server?.close();
     await this.queues.close();
+    await this.pool?.close();
     for (const ob of this.outbounds.values()) await ob.close();
     this.redis.disconnect();
     await this.store.close();

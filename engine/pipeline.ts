@@ -23,7 +23,27 @@ export interface PipelineDeps {
   store: Store;
   registry: Registry;
   outbounds: Map<string, Outbound>;
+  /** Runs the record-level steps; by default in this thread (see prep-pool.ts for threads). */
+  prepare?: PrepareFn;
 }
+
+/** What crosses a thread boundary: plain data only. */
+export interface PrepareInput {
+  routeId: string;
+  source: string;
+  recordSteps: ({ transform: string } | { validate: string })[];
+  load: LoadContext;
+  body: Uint8Array;
+  contentType: string;
+}
+
+export interface Prepared {
+  records: number;
+  accepted: AcceptedRecord[];
+  rejected: RejectedRecord[];
+}
+
+export type PrepareFn = (input: PrepareInput) => Promise<Prepared>;
 
 export interface BatchOutcome {
   skipped: boolean;
@@ -34,40 +54,41 @@ export interface BatchOutcome {
 
 type RecordStep = { kind: 'transform'; spec: TransformerSpec } | { kind: 'validate'; spec: ValidatorSpec };
 
-/** Resolved once per route: the registry lookups are not repeated per record. */
-function recordSteps(route: RouteDef, registry: Registry): { record: RecordStep[]; batch: string[] } {
-  const record: RecordStep[] = [];
+/** Splits a bulk-load route's steps into the record-level ones and the batch-level ones. */
+export function splitSteps(route: RouteDef): { record: PrepareInput['recordSteps']; batch: string[] } {
+  const record: PrepareInput['recordSteps'] = [];
   const batch: string[] = [];
   for (const s of route.steps) {
-    if ('transform' in s) record.push({ kind: 'transform', spec: registry.get('transformer', s.transform)! });
-    else if ('validate' in s) record.push({ kind: 'validate', spec: registry.get('validator', s.validate)! });
+    if ('transform' in s) record.push({ transform: s.transform });
+    else if ('validate' in s) record.push({ validate: s.validate });
     else if ('to' in s) batch.push(s.to);
     else throw new HubError('HUB_ERR_ROUTE_STEP', `route ${route.id}: step ${JSON.stringify(s)} cannot run in a bulk-load route`);
   }
   return { record, batch };
 }
 
-/**
- * `beforeEffects` runs after the record-level steps and before the first batch-level step: the
- * queue uses it to start the next batch's CPU work while this one is written, and to keep the
- * writes of one load in seq order.
- */
-export async function runBatch(deps: PipelineDeps, route: RouteDef, ref: BatchRef, beforeEffects?: () => Promise<void>): Promise<BatchOutcome> {
-  const load = await getLoad(deps.store.db, ref.loadId);
-  const batch = await getBatch(deps.store.db, ref.loadId, ref.seq);
-  if (!load || !batch) throw new HubError('HUB_ERR_BATCH_NOT_FOUND', `batch ${ref.loadId}/${ref.seq} is not in the store`);
-  if (batch.status !== 'pending') return { skipped: true, records: 0, accepted: 0, rejected: 0 };
-  await markProcessing(deps.store.db, ref.loadId);
+function resolve(registry: Registry, steps: PrepareInput['recordSteps']): RecordStep[] {
+  return steps.map((s) => ('transform' in s
+    ? { kind: 'transform' as const, spec: registry.get('transformer', s.transform)! }
+    : { kind: 'validate' as const, spec: registry.get('validator', s.validate)! }));
+}
 
-  if (!('bulkLoad' in route.from)) throw new HubError('HUB_ERR_ROUTE_TRIGGER', `route ${route.id} is not a bulk-load route`);
-  const format = deps.registry.formatFor(route.from.bulkLoad.source)!;
-  const parsed = format.parse(batch.body, batch.contentType);
-  const ctx: LoadContext = {
-    loadId: load.id, source: load.source as Source, municipality: load.municipality, period: load.period, createdAt: load.createdAt,
-  };
-  const steps = recordSteps(route, deps.registry);
-  const transformer = steps.record.find((s) => s.kind === 'transform')?.spec as TransformerSpec | undefined;
-  const fieldName = (kind: Decision['kind'], f: string): string => (transformer ? transformer.partnerField(kind, f) : f);
+const fieldNameOf = (transformer: TransformerSpec | undefined) => (kind: Decision['kind'], f: string): string =>
+  (transformer ? transformer.partnerField(kind, f) : f);
+
+/**
+ * Parses a batch and runs the record-level steps: pure CPU, no I/O, so it can run in a worker
+ * thread. A record's own fault rejects that record; anything else throws for the whole batch.
+ */
+export function prepareBatch(registry: Registry, input: PrepareInput): Prepared {
+  const format = registry.formatFor(input.source);
+  if (!format) throw new HubError('HUB_ERR_ROUTE_SOURCE', `no bulk format for source ${input.source}`);
+  const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
+  const parsed = format.parse(body, input.contentType);
+  const steps = resolve(registry, input.recordSteps);
+  const transformer = steps.find((s) => s.kind === 'transform')?.spec as TransformerSpec | undefined;
+  const fieldName = fieldNameOf(transformer);
+  const ctx = input.load;
 
   const accepted: AcceptedRecord[] = [];
   const rejected: RejectedRecord[] = [];
@@ -77,7 +98,7 @@ export async function runBatch(deps: PipelineDeps, route: RouteDef, ref: BatchRe
       return;
     }
     let value: unknown = rec;
-    for (const step of steps.record) {
+    for (const step of steps) {
       if (step.kind === 'transform') {
         try {
           value = step.spec.transform(value as typeof rec, { load: ctx, header: parsed.header });
@@ -97,9 +118,32 @@ export async function runBatch(deps: PipelineDeps, route: RouteDef, ref: BatchRe
     }
     accepted.push({ index, record: value as Decision });
   });
+  return { records: parsed.records.length, accepted, rejected };
+}
 
-  const msg: BatchMessage = { load: ctx, batchSeq: ref.seq, accepted, rejected, fieldName };
+/**
+ * Runs one stored batch through its route. `beforeEffects` runs after the record-level steps and
+ * before the first batch-level step: the queue uses it to keep one load's writes in seq order and
+ * to start the next batch's CPU work while this one is written.
+ */
+export async function runBatch(deps: PipelineDeps, route: RouteDef, ref: BatchRef, beforeEffects?: () => Promise<void>): Promise<BatchOutcome> {
+  const load = await getLoad(deps.store.db, ref.loadId);
+  const batch = await getBatch(deps.store.db, ref.loadId, ref.seq);
+  if (!load || !batch) throw new HubError('HUB_ERR_BATCH_NOT_FOUND', `batch ${ref.loadId}/${ref.seq} is not in the store`);
+  if (batch.status !== 'pending') return { skipped: true, records: 0, accepted: 0, rejected: 0 };
+  if (!('bulkLoad' in route.from)) throw new HubError('HUB_ERR_ROUTE_TRIGGER', `route ${route.id} is not a bulk-load route`);
+  await markProcessing(deps.store.db, ref.loadId);
+
+  const ctx: LoadContext = {
+    loadId: load.id, source: load.source as Source, municipality: load.municipality, period: load.period, createdAt: load.createdAt,
+  };
+  const steps = splitSteps(route);
+  const input: PrepareInput = { routeId: route.id, source: route.from.bulkLoad.source, recordSteps: steps.record, load: ctx, body: batch.body, contentType: batch.contentType };
+  const prepared = deps.prepare ? await deps.prepare(input) : prepareBatch(deps.registry, input);
+  const transformer = steps.record.map((s) => ('transform' in s ? deps.registry.get('transformer', s.transform) : undefined)).find(Boolean);
+  const msg: BatchMessage = { load: ctx, batchSeq: ref.seq, accepted: prepared.accepted, rejected: prepared.rejected, fieldName: fieldNameOf(transformer) };
   await beforeEffects?.();
   for (const name of steps.batch) await deps.outbounds.get(name)!.send(msg);
-  return { skipped: false, records: parsed.records.length, accepted: accepted.length, rejected: rejected.length };
+  return { skipped: false, records: prepared.records, accepted: prepared.accepted.length, rejected: prepared.rejected.length };
 }
+

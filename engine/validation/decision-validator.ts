@@ -106,7 +106,7 @@ function ruleErrors(d: Decision, ctx: ValidateContext, already: Set<string>): Re
       dateRule('validFrom', d.validFrom);
       dateRule('validTo', d.validTo);
       rangeRule('validFrom', d.validFrom, 'validTo', d.validTo);
-      (d.members ?? []).forEach((m) => codeRule('members.personCode', m.personCode));
+      (Array.isArray(d.members) ? d.members : []).forEach((m) => codeRule('members.personCode', m?.personCode));
       break;
     case 'benefit':
       codeRule('personCode', d.personCode);

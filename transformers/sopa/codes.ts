@@ -12,10 +12,13 @@ export const UNIT: Record<string, string> = { H_MENESI: 'HOURS_PER_MONTH', D_MEN
 export const CATEGORY: Record<string, string> = { BERNS: 'CHILD', PIEAUGUSAIS: 'ADULT', STUDENTS: 'STUDENT' };
 
 /**
- * A known code maps to its canonical value; an unknown one passes through unchanged so that the
- * validator rejects it as CLASSIFIER with the value the partner actually sent.
+ * A known code maps to its canonical value; an unknown one passes through so that the validator
+ * rejects it as CLASSIFIER with the value the partner actually sent. An unknown SOPA value that
+ * happens to be spelled like a canonical code ("NEEDY") is quoted, or it would slip through.
  */
 export function code(table: Record<string, string>, value: unknown): string | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
-  return table[value] ?? value;
+  const known = table[value];
+  if (known !== undefined) return known;
+  return Object.values(table).includes(value) ? JSON.stringify(value) : value;
 }

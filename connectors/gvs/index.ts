@@ -1,0 +1,2 @@
+export { gvsFormat } from './inbound.ts';
+export { gvsSimulator } from './simulator.ts';

@@ -1,0 +1,158 @@
+/**
+ * Reads a LIETIS bulk-export batch (partners/lietis.md): one XML document in windows-1257 (as its
+ * declaration says), namespace urn:lv:daugavpils:lietis:export:2, root Export whose attributes are
+ * the header and whose children Status, Benefit, Service and Assistant are the records, in any order.
+ */
+import iconv from 'iconv-lite';
+import { defineFormat, readXml, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
+
+export const LIETIS_NS = 'urn:lv:daugavpils:lietis:export:2';
+export const LIETIS_RECORDS = ['Status', 'Benefit', 'Service', 'Assistant'] as const;
+const RECORDS = new Set<string>(LIETIS_RECORDS);
+
+/** The declaration is ASCII in every encoding LIETIS could use, so its bytes can be read as latin1. */
+const DECLARATION = /^<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']/;
+
+/**
+ * The charset of a body, in order of authority:
+ * 1. a byte order mark (it cannot be wrong about the bytes it starts);
+ * 2. the XML declaration. It wins over the Content-Type `charset=` because it is written by the
+ *    serializer that produced these very bytes, while the header is set separately by whatever sends
+ *    them (LIETIS's transport is configured once for windows-1257 and would keep saying so for a
+ *    document its exporter wrote as UTF-8). RFC 7303 ranks the header first; for this partner the
+ *    document is the better witness, and a wrong guess here would store mangled names silently;
+ * 3. the Content-Type `charset=` parameter;
+ * 4. UTF-8, the XML default.
+ */
+export function charsetOf(body: Buffer, contentType = ''): string {
+  if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) return 'utf-8';
+  if ((body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff)) return body[0] === 0xff ? 'utf-16le' : 'utf-16be';
+  const declared = DECLARATION.exec(body.subarray(0, 256).toString('latin1'))?.[1];
+  if (declared) return declared.toLowerCase();
+  const param = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1];
+  return param ? param.toLowerCase() : 'utf-8';
+}
+
+/** The body as text, decoded by charsetOf. */
+export function decodeLietis(body: Buffer, contentType = ''): string {
+  const charset = charsetOf(body, contentType);
+  if (!iconv.encodingExists(charset)) {
+    throw new ValidationError('HUB_ERR_BATCH_ENCODING', `charset "${charset}" is not supported; LIETIS documents are windows-1257 (or UTF-8)`, 415, { field: 'encoding' });
+  }
+  if (charset === 'utf-8' || charset === 'utf8') {
+    // A windows-1257 document mislabelled as UTF-8 would otherwise store Š as U+FFFD without a word.
+    try {
+      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body);
+    } catch {
+      throw new ValidationError('HUB_ERR_BATCH_ENCODING', 'the document says it is UTF-8 but its bytes are not valid UTF-8 (a windows-1257 document must say encoding="windows-1257")', 400, { field: 'encoding' });
+    }
+  }
+  return iconv.decode(body, charset);
+}
+
+function headerError(attr: string, problem: string): ValidationError {
+  return new ValidationError('HUB_ERR_BATCH_HEADER', `Export@${attr} ${problem}`, 422, { field: `Export@${attr}` });
+}
+
+/** Riga's UTC offset in minutes at an instant (+120 in winter, +180 in summer). */
+const RIGA = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Riga', timeZoneName: 'longOffset' });
+function rigaOffset(utcMs: number): number {
+  const name = RIGA
+    .formatToParts(new Date(utcMs)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+}
+
+/**
+ * "02.11.2026 09:10" (Riga wall clock) → "2026-11-02T09:10:00+02:00", or null when no such time
+ * exists. In the hour repeated when summer time ends, the earlier (summer) instant is taken; the hour
+ * skipped when it starts cannot be read off a clock in Riga, so it is an error.
+ */
+export function rigaLocalToIso(value: string): string | null {
+  const m = /^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2})$/.exec(value);
+  if (!m) return null;
+  const [day, mon, year, hh, mm] = m.slice(1).map(Number);
+  const wall = Date.UTC(year, mon - 1, day, hh, mm);
+  const check = new Date(wall);
+  if (check.getUTCDate() !== day || check.getUTCMonth() !== mon - 1 || hh > 23 || mm > 59) return null;
+  const day1 = 86_400_000;
+  const candidates = [...new Set([rigaOffset(wall - day1), rigaOffset(wall + day1)])].sort((a, b) => b - a);
+  const offset = candidates.find((o) => rigaOffset(wall - o * 60_000) === o);
+  if (offset === undefined) return null;
+  const abs = Math.abs(offset);
+  const sign = offset < 0 ? '-' : '+';
+  return `${m[3]}-${m[2]}-${m[1]}T${m[4]}:${m[5]}:00${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** The header from Export's attributes, in canonical spelling; `count` as written, checked later. */
+function readHeader(attrs: Record<string, string>): BatchHeader {
+  const req = (k: string): string => {
+    const v = attrs[k]?.trim();
+    if (!v) throw headerError(k, 'is required');
+    return v;
+  };
+  const municipality = req('municipality');
+  const monthText = req('month');
+  const month = /^(0[1-9]|1[0-2])\.(\d{4})$/.exec(monthText);
+  if (!month) throw headerError('month', `"${monthText}" is not a month MM.YYYY`);
+  const createdText = req('created');
+  const created = rigaLocalToIso(createdText);
+  if (!created) throw headerError('created', `"${createdText}" is not a Riga local time DD.MM.YYYY HH:MM`);
+  const countText = req('count');
+  if (!/^\d+$/.test(countText)) throw headerError('count', `"${countText}" is not a whole number`);
+  return { municipality, period: `${month[2]}-${month[1]}`, created, count: Number(countText) };
+}
+
+/**
+ * A record's attributes; a Status also gets `Member`, the attributes of each member. Child elements
+ * LIETIS does not define become a FORMAT error of that record alone, not of the batch.
+ */
+function toRecord(el: XmlElement): PartnerRecord {
+  const data: Record<string, unknown> = { ...el.attrs };
+  const unexpected = el.children.filter((c) => !(el.name === 'Status' && c.name === 'Member' && c.ns === LIETIS_NS));
+  if (el.name === 'Status') data.Member = el.children.filter((c) => !unexpected.includes(c)).map((c) => ({ ...c.attrs }));
+  const rec: PartnerRecord = { type: el.name, data };
+  if (unexpected.length) {
+    rec.errors = unexpected.map((c) => ({
+      field: c.name, code: 'FORMAT' as const,
+      message: `${el.name} (line ${el.line}) holds a ${c.name} element; LIETIS records carry attributes only${el.name === 'Status' ? ', and Status Member elements' : ''}`,
+    }));
+  }
+  return rec;
+}
+
+export function parseLietisBatch(body: Buffer, contentType = ''): { header: BatchHeader; records: PartnerRecord[] } {
+  const records: PartnerRecord[] = [];
+  let header: BatchHeader | undefined;
+  readXml(decodeLietis(body, contentType), {
+    recordDepth: 2,
+    onRoot(el) {
+      if (el.name !== 'Export' || el.ns !== LIETIS_NS) {
+        throw new ValidationError('HUB_ERR_BATCH_ROOT', `root element must be Export in namespace ${LIETIS_NS}, found ${el.name} in "${el.ns}"`, 422);
+      }
+      // The header is all attributes, so it is checked before a 4 MB body is read for nothing.
+      header = readHeader(el.attrs);
+    },
+    onRecord(el) {
+      if (el.ns !== LIETIS_NS || !RECORDS.has(el.name)) {
+        throw new ValidationError('HUB_ERR_BATCH_SECTION', `Export holds ${el.name} in "${el.ns}" (line ${el.line}); LIETIS records are ${LIETIS_RECORDS.join(', ')} in ${LIETIS_NS}`, 422);
+      }
+      records.push(toRecord(el));
+    },
+  });
+  if (!header) throw new ValidationError('HUB_ERR_BATCH_ROOT', 'the document has no Export root element', 422);
+  if (header.count !== records.length) {
+    throw new ValidationError('HUB_ERR_BATCH_COUNT_MISMATCH',
+      `Export@count says ${header.count} records but the document holds ${records.length}: the document was cut or corrupted on the way; the whole batch is rejected, send it again`, 422,
+      { field: 'Export@count' });
+  }
+  return { header, records };
+}
+
+export const lietisFormat = defineFormat({
+  name: 'lietis/batch',
+  source: 'lietis',
+  summary: 'LIETIS bulk export to SPOLIS: XML in windows-1257, Export with header attributes and Status, Benefit, Service and Assistant records.',
+  contentTypes: ['application/xml', 'text/xml'],
+  parse: (body, contentType) => parseLietisBatch(body, contentType),
+});

@@ -1,0 +1,2 @@
+export { lietisFormat } from './inbound.ts';
+export { lietisSimulator } from './simulator.ts';

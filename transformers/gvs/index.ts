@@ -1,0 +1,1 @@
+export { gvsExportToCanonical } from './export-to-canonical.ts';

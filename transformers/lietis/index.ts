@@ -1,0 +1,1 @@
+export { lietisExportToCanonical } from './export-to-canonical.ts';
