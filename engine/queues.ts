@@ -113,7 +113,7 @@ export class RouteQueues {
           log.debug(out, 'batch processed');
         } catch (e) {
           log.warn({ err: e }, 'batch failed');
-          if (isHubError(e) && !e.retryable && e.code !== 'HUB_ERR_STORE') throw new UnrecoverableError(`${e.code}: ${e.message}`);
+          if (isHubError(e) && !e.retryable) throw new UnrecoverableError(`${e.code}: ${e.message}`);
           throw e;
         }
         await this.enqueueNext(id, job.data.loadId);

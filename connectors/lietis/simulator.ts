@@ -14,7 +14,7 @@ import {
 export const LIETIS_NAMESPACE = 'urn:lv:daugavpils:lietis:export:2';
 export const LIETIS_CONTENT_TYPE = 'application/xml; charset=windows-1257';
 /** Below the 4 MB limit of lietis.md with room for a partner's own whitespace. */
-export const MAX_DOCUMENT_BYTES = 3_500_000; // less 1 KB for the declaration and the root's header attributes
+export const MAX_DOCUMENT_BYTES = 3_500_000;
 
 export type LietisRecordType = 'Status' | 'Benefit' | 'Service' | 'Assistant';
 /** Attributes of one record or member; an undefined value is left out of the XML. */
@@ -248,6 +248,7 @@ export function generateLietisLoad(opts: GenerateOptions): GeneratedLoad {
     frags[pos] = encode(renderLietisRecord(rec));
   }
 
+  // 1 KB of each document is kept for the declaration and the root element with its header attributes.
   const batchCount = opts.batches && opts.batches > 0 ? Math.floor(opts.batches) : autoBatchCount(frags.map((f) => f.length), MAX_DOCUMENT_BYTES - 1024);
   const recordCounts = split(n, batchCount);
   const created = `${dmy(...shiftMonth(y, m, 1), 2)} 09:00`;
