@@ -17,6 +17,7 @@ import { runBatch } from './pipeline.ts';
 import { HubMetrics } from './metrics.ts';
 import { connectionOptions } from './redis.ts';
 import { createPrepPool, type PrepPool } from './prep-pool.ts';
+import { loadSigningIdentity, type SigningIdentity } from './signing.ts';
 import { openStore, type Store } from '../store/index.ts';
 
 export type Role = 'all' | 'api' | 'worker' | 'scheduler';
@@ -44,6 +45,8 @@ export interface HubOptions {
    * components, so a hub built on another registry (a test's) sets this false.
    */
   prepareInThreads?: boolean;
+  /** The key receipts are signed with; by default loaded (or made once) under dataDir/keys. */
+  signing?: SigningIdentity;
 }
 
 export class Hub {
@@ -90,7 +93,8 @@ export class Hub {
           return { store: 'ok', redis: 'ok' };
         },
       });
-      registerLoadApi(server, { store, registry: o.registry, routes: config.routes, auth: new PartnerAuth(config.partners), queues, logger: o.logger });
+      const signing = o.signing ?? await loadSigningIdentity(o.dataDir ?? './data');
+      registerLoadApi(server, { store, registry: o.registry, routes: config.routes, auth: new PartnerAuth(config.partners), queues, logger: o.logger, signing });
     }
     const works = role === 'all' || role === 'worker';
     const pool = works && (o.prepareInThreads ?? true) ? createPrepPool() : undefined;

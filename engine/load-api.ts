@@ -9,7 +9,9 @@ import type { RouteQueues } from './queues.ts';
 import { PartnerAuth, assertAccess } from './auth.ts';
 import { httpError, isHubError } from './errors.ts';
 import { municipalityProblem, municipalities } from './validation/municipalities.ts';
-import { createLoad, getLoad, putBatch, commitLoad, listRejections, type LoadRow, type Store } from '../store/index.ts';
+import { createLoad, getLoad, putBatch, commitLoad, listRejections, batchSummaries, type LoadRow, type Store } from '../store/index.ts';
+import { receiptXml } from './receipt.ts';
+import type { SigningIdentity } from './signing.ts';
 import type { Logger } from './logger.ts';
 
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
@@ -21,6 +23,7 @@ export interface LoadApiDeps {
   auth: PartnerAuth;
   queues: RouteQueues;
   logger: Logger;
+  signing: SigningIdentity;
 }
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -127,6 +130,18 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
     const page = await listRejections(deps.store.db, load.id, { offset, limit });
     return { load: load.id, total: page.total, offset, limit, items: page.items };
   });
+
+  app.get<{ Params: { id: string } }>('/api/v1/loads/:id/receipt', async (req, reply) => {
+    const { load } = await ownLoad(req, req.params.id);
+    if (load.status !== 'done' && load.status !== 'failed') {
+      throw httpError(409, 'HUB_ERR_RECEIPT_NOT_READY', `load ${load.id} is ${load.status}; its receipt is issued when it is done`);
+    }
+    const xml = receiptXml(load, await batchSummaries(deps.store.db, load.id), new Date(), deps.signing);
+    return reply.type('application/xml; charset=utf-8').send(xml);
+  });
+
+  // Public: anyone holding a receipt verifies it with this certificate.
+  app.get('/api/v1/certificate', async (_req, reply) => reply.type('application/x-pem-file').send(deps.signing.certPem));
 }
 
 export { isHubError };

@@ -191,3 +191,22 @@ export async function unfinishedLoads(db: Db): Promise<{ id: string; routeId: st
     `SELECT id, route_id FROM loads WHERE status IN ('committed','processing') ORDER BY committed_at`);
   return r.rows.map((x) => ({ id: x.id, routeId: x.route_id }));
 }
+
+export interface BatchSummary {
+  seq: number;
+  sha256: string;
+  size: number;
+  recordCount: number;
+  accepted: number | null;
+  rejected: number | null;
+  status: string;
+}
+
+export async function batchSummaries(db: Db, loadId: string): Promise<BatchSummary[]> {
+  const r = await db.query<Record<string, unknown>>(
+    'SELECT seq, sha256, size, record_count, accepted, rejected, status FROM batches WHERE load_id = $1 ORDER BY seq', [loadId]);
+  return r.rows.map((b) => ({
+    seq: Number(b.seq), sha256: b.sha256 as string, size: Number(b.size), recordCount: Number(b.record_count),
+    accepted: b.accepted === null ? null : Number(b.accepted), rejected: b.rejected === null ? null : Number(b.rejected), status: b.status as string,
+  }));
+}

@@ -3,6 +3,7 @@ import { Hub } from '../../engine/hub.ts';
 import { builtinRegistry } from '../../engine/builtins.ts';
 import { createLogger } from '../../engine/logger.ts';
 import { hashKey } from '../../engine/auth.ts';
+import { createSigningIdentity, type SigningIdentity } from '../../engine/signing.ts';
 import type { PartnerDef } from '../../engine/route-types.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL, type TestDatabase } from './env.ts';
 import { Writable } from 'node:stream';
@@ -21,6 +22,10 @@ export const TEST_PARTNERS: PartnerDef[] = [
   { id: 'gvs-tukums', system: 'gvs', municipality: '0052000', keyHashes: [hashKey(KEYS['gvs-tukums'])] },
 ];
 
+// One key pair for the whole run: RSA key generation is the slow part of starting a hub.
+let identity: Promise<SigningIdentity> | undefined;
+export const testSigningIdentity = (): Promise<SigningIdentity> => (identity ??= createSigningIdentity('spolis-hub-test'));
+
 export interface TestHub {
   hub: Hub;
   url: string;
@@ -38,6 +43,7 @@ export async function startTestHub(opts: { configDir?: string } = {}): Promise<T
   const hub = await Hub.start({
     configDir: opts.configDir ?? process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
     databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: TEST_PARTNERS, concurrency: 2,
+    signing: await testSigningIdentity(),
   });
   return {
     hub, url: hub.url, db, logs,
