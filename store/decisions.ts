@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
 import type { Decision, RecordError } from '../schemas/canonical/model.ts';
 import { naturalKey } from '../schemas/canonical/model.ts';
+import { batchQuality, qualityReport } from './quality.ts';
 
 export interface ApplyInput {
   loadId: string;
@@ -162,7 +163,7 @@ function duplicateError(d: Decision, where: string): RecordError {
 
 export async function applyBatch(db: Db, input: ApplyInput, partnerField: (kind: Decision['kind'], f: string) => string = (_k, f) => f): Promise<ApplyResult> {
   return db.transaction(async (tx) => {
-    const b = await tx.query<{ status: string }>('SELECT status FROM batches WHERE load_id = $1 AND seq = $2 FOR UPDATE', [input.loadId, input.batchSeq]);
+    const b = await tx.query<{ status: string; received_at: Date }>('SELECT status, received_at FROM batches WHERE load_id = $1 AND seq = $2 FOR UPDATE', [input.loadId, input.batchSeq]);
     if (!b.rows[0]) throw new Error(`batch ${input.loadId}/${input.batchSeq} not found`);
     if (b.rows[0].status !== 'pending') return { skipped: true, accepted: 0, rejected: 0, loadFinished: false };
 
@@ -184,6 +185,7 @@ export async function applyBatch(db: Db, input: ApplyInput, partnerField: (kind:
     }
 
     let accepted = 0;
+    const written: Decision[] = [];
     for (const [kind, list] of byKind) {
       const t = TABLES[kind] as unknown as KindTable<Decision>;
       const dups = await keysWrittenEarlier(tx, t, input.loadId, input.batchSeq, list.map((x) => x.record));
@@ -197,6 +199,7 @@ export async function applyBatch(db: Db, input: ApplyInput, partnerField: (kind:
       await tx.query(upsertStatement(t), [rowsJson(t, keep), input.loadId, input.batchSeq, kind]);
       if (kind === 'household-status') await replaceMembers(tx, keep.map((x) => x.record) as Of<'household-status'>[]);
       accepted += keep.length;
+      for (const x of keep) written.push(x.record);
     }
 
     if (rejected.length) {
@@ -208,8 +211,8 @@ export async function applyBatch(db: Db, input: ApplyInput, partnerField: (kind:
       );
     }
     await tx.query(
-      `UPDATE batches SET status = 'done', accepted = $3, rejected = $4, processed_at = now() WHERE load_id = $1 AND seq = $2`,
-      [input.loadId, input.batchSeq, accepted, rejected.length],
+      `UPDATE batches SET status = 'done', accepted = $3, rejected = $4, processed_at = now(), quality = $5::jsonb WHERE load_id = $1 AND seq = $2`,
+      [input.loadId, input.batchSeq, accepted, rejected.length, JSON.stringify(batchQuality(written, new Date(b.rows[0].received_at)))],
     );
     const loadFinished = await finishLoadIfComplete(tx, input.loadId);
     return { skipped: false, accepted, rejected: rejected.length, loadFinished };
@@ -242,10 +245,7 @@ export async function finishLoadIfComplete(tx: Db, loadId: string): Promise<bool
             coalesce(sum(accepted), 0)::int AS accepted, coalesce(sum(rejected), 0)::int AS rejected
      FROM batches WHERE load_id = $1`, [loadId])).rows[0];
   if (Number(s.pending) > 0) return false;
-  const byCode = (await tx.query<{ code: string; n: number }>(
-    `SELECT e->>'code' AS code, count(*)::int AS n FROM rejections r, jsonb_array_elements(r.errors) e
-     WHERE r.load_id = $1 GROUP BY 1 ORDER BY 1`, [loadId])).rows;
-  const quality = { rejectionsByCode: Object.fromEntries(byCode.map((r) => [r.code, Number(r.n)])) };
+  const quality = await qualityReport(tx, loadId);
   const r = await tx.query(
     `UPDATE loads SET status = $2, accepted = $3, rejected = $4, finished_at = now(), quality = $5::jsonb
      WHERE id = $1 AND status IN ('committed','processing')`,

@@ -121,11 +121,14 @@ function toRecord(el: XmlElement): PartnerRecord {
   return rec;
 }
 
-export function parseLietisBatch(body: Buffer, contentType = ''): { header: BatchHeader; records: PartnerRecord[] } {
+export function parseLietisBatch(body: Buffer, contentType = '', opts: { countOnly?: boolean } = {}): { header: BatchHeader; records: PartnerRecord[] } {
   const records: PartnerRecord[] = [];
+  const shell: PartnerRecord = { type: '', data: {} };
   let header: BatchHeader | undefined;
   readXml(decodeLietis(body, contentType), {
     recordDepth: 2,
+    // Counting needs the record elements themselves (their names), not the Members inside them.
+    buildDepth: opts.countOnly ? 2 : Infinity,
     onRoot(el) {
       if (el.name !== 'Export' || el.ns !== LIETIS_NS) {
         throw new ValidationError('HUB_ERR_BATCH_ROOT', `root element must be Export in namespace ${LIETIS_NS}, found ${el.name} in "${el.ns}"`, 422);
@@ -137,7 +140,7 @@ export function parseLietisBatch(body: Buffer, contentType = ''): { header: Batc
       if (el.ns !== LIETIS_NS || !RECORDS.has(el.name)) {
         throw new ValidationError('HUB_ERR_BATCH_SECTION', `Export holds ${el.name} in "${el.ns}" (line ${el.line}); LIETIS records are ${LIETIS_RECORDS.join(', ')} in ${LIETIS_NS}`, 422);
       }
-      records.push(toRecord(el));
+      records.push(opts.countOnly ? shell : toRecord(el));
     },
   });
   if (!header) throw new ValidationError('HUB_ERR_BATCH_ROOT', 'the document has no Export root element', 422);
@@ -155,4 +158,8 @@ export const lietisFormat = defineFormat({
   summary: 'LIETIS bulk export to SPOLIS: XML in windows-1257, Export with header attributes and Status, Benefit, Service and Assistant records.',
   contentTypes: ['application/xml', 'text/xml'],
   parse: (body, contentType) => parseLietisBatch(body, contentType),
+  inspect: (body, contentType) => {
+    const { header, records } = parseLietisBatch(body, contentType, { countOnly: true });
+    return { header, recordCount: records.length };
+  },
 });

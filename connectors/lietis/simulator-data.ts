@@ -39,17 +39,17 @@ export const CATEGORIES = ['C', 'A', 'S'] as const;
 
 /**
  * Near misses of real codes, keyed by LIETIS attribute: another table's code (P01 as a service,
- * S01 as a benefit), the wrong case, SOPA's spelling. Never a canonical code (NEEDY, GRANTED…):
- * an unknown code passes through the transformer unchanged, and a canonical one would be accepted.
+ * S01 as a benefit), the wrong case, SOPA's spelling, and the canonical spelling, which the
+ * transformer must not let through just because the canonical schema knows it.
  */
 export const UNKNOWN_CODES: Record<string, readonly string[]> = {
-  kind: ['0', '3', '12', 'TRUCIGA'],
-  code: ['P05', 'P00', 'P1', 'S01', 'p01'],
-  result: ['g', 'A', 'X', 'PIESKIRTS'],
-  service: ['S12', 'S00', 'S1', 'P01', 's03'],
-  category: ['c', 'B', 'P', 'BERNS'],
-  'Member@first': ['TRUE', 'yes', 'jā', 'PIRMA'],
-  unit: ['H/M', 'h', 'd/n', 'vieta'],
+  kind: ['0', '3', 'TRUCIGA', 'NEEDY'],
+  code: ['P05', 'P00', 'P1', 'S01', 'GMI'],
+  result: ['g', 'A', 'PIESKIRTS', 'GRANTED'],
+  service: ['S12', 'S00', 'S1', 'P01', 'DAY_CENTRE'],
+  category: ['c', 'B', 'BERNS', 'CHILD'],
+  'Member@first': ['TRUE', 'yes', 'jā', 'FIRST'],
+  unit: ['H/M', 'h', 'd/n', 'PLACE'],
 };
 
 const MALE = ['Jānis', 'Staņislavs', 'Jevgeņijs', 'Vjačeslavs', 'Oļegs', 'Aleksandrs', 'Dmitrijs', 'Ģirts', 'Artūrs', 'Kārlis', 'Juris', 'Valērijs'];

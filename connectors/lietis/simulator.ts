@@ -147,8 +147,9 @@ const VARIANTS: readonly Variant[] = [
   { code: 'PERSON_CODE', field: 'Member@code', types: ['Status'], apply: (r, g) => { randomMember(r, g).code = invalidPersonCode(g.rng); } },
   { code: 'PERSON_CODE', field: 'assistant', types: ['Assistant'], apply: set('assistant', (g) => invalidPersonCode(g.rng)) },
   { code: 'DATE', field: 'decided', types: DECIDED, apply: set('decided', (g) => dmy(2099, g.m, g.rng.int(1, 28))) },
-  // A two-digit year is not LIETIS's shape, so it reaches the validator as sent.
+  // Neither a two-digit year nor the canonical YYYY-MM-DD is LIETIS's shape: both must be rejected.
   { code: 'DATE', field: 'decided', types: DECIDED, apply: set('decided', (g) => `${pad2(g.rng.int(1, 28))}.${pad2(g.m)}.${String(g.y).slice(2)}`) },
+  { code: 'DATE', field: 'decided', types: DECIDED, apply: set('decided', (g) => `${g.y}-${pad2(g.m)}-${pad2(g.rng.int(1, 28))}`) },
   { code: 'DATE', field: 'to', types: ['Status', 'Service'], apply: set('to', prevMonthEnd) },
   { code: 'DATE', field: 'paid', types: ['Benefit'], apply: set('paid', impossibleDay) },
   { code: 'PERIOD', field: 'month', types: MONTHLY, apply: set('month', (g) => `13.${g.y}`) },
@@ -156,6 +157,7 @@ const VARIANTS: readonly Variant[] = [
   { code: 'AMOUNT', field: 'amount', types: ['Benefit'], apply: set('amount', (g) => money(g.rng.int(10_000_000, 50_000_000))) },
   { code: 'AMOUNT', field: 'amount', types: ['Benefit'], apply: set('amount', (g) => `${g.rng.int(5, 900)},${String(g.rng.int(1, 999)).padStart(3, '0')}`) },
   { code: 'AMOUNT', field: 'amount', types: ['Benefit'], apply: set('amount', (g) => `${g.rng.int(1, 9)}.${g.rng.int(100, 999)},${pad2(g.rng.int(0, 99))}`) },
+  { code: 'AMOUNT', field: 'amount', types: ['Benefit'], apply: set('amount', (g) => `${g.rng.int(5, 900)}.${pad2(g.rng.int(0, 99))}`) },
   { code: 'AMOUNT', field: 'income', types: ['Status'], apply: set('income', (g) => `-${money(g.rng.int(1, 60_000))}`) },
   { code: 'AMOUNT', field: 'volume', types: ['Service'], apply: (r, g) => { withVolume(r, g); r.attrs.volume = `-${g.rng.int(1, 31)}`; } },
   { code: 'HOURS', field: 'granted', types: ['Assistant'], apply: set('granted', (g) => String(g.rng.int(745, 900))) },

@@ -27,7 +27,8 @@ export interface HouseholdStatus extends DecisionBase {
   status: 'NEEDY' | 'LOW_INCOME';
   validFrom: string;
   validTo: string;
-  householdId: string;
+  /** Optional: LIETIS may leave it out (lietis.md). */
+  householdId?: string;
   members: HouseholdMember[];
   averageIncome?: string;
 }

@@ -58,7 +58,7 @@ CREATE TABLE household_status (
   decision_date  date NOT NULL,
   valid_from     date NOT NULL,
   valid_to       date NOT NULL,
-  household_id   text NOT NULL,
+  household_id   text,
   average_income numeric(12,2),
   record         jsonb NOT NULL,
   content_hash   text NOT NULL,

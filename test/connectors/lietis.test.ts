@@ -47,6 +47,13 @@ describe('lietis/batch', () => {
     fails(cp1257(TEXT.replace('windows-1257', 'x-klingon')), 'HUB_ERR_BATCH_ENCODING', 415);
   });
 
+  it('inspects a batch for the PUT as parse would, counting its records without building them', () => {
+    assert.deepEqual(lietisFormat.inspect!(EXAMPLE, CT), { header: parse(EXAMPLE).header, recordCount: 4 });
+    const cut = cp1257(TEXT.replace('count="4"', 'count="5"'));
+    assert.throws(() => lietisFormat.inspect!(cut, CT), (e: HubError) => e.code === 'HUB_ERR_BATCH_COUNT_MISMATCH');
+    assert.throws(() => lietisFormat.inspect!(cp1257(TEXT.replace('<lietis:Benefit ', '<lietis:Pabalsts ')), CT), (e: HubError) => e.code === 'HUB_ERR_BATCH_SECTION');
+  });
+
   it('rejects the whole batch with 422 HUB_ERR_BATCH_COUNT_MISMATCH when count disagrees', () => {
     const e = fails(cp1257(TEXT.replace('count="4"', 'count="5"')), 'HUB_ERR_BATCH_COUNT_MISMATCH', 422);
     assert.match(e.message, /says 5 records but the document holds 4/);

@@ -30,6 +30,19 @@ describe('SOPA monthly load, end to end on PostgreSQL and Redis', function () {
       `SELECT amount::text AS amount, person_code FROM benefit_month WHERE decision_id = 'RIX-P-2026-120044'`)).rows[0];
     assert.deepEqual(gmi, { amount: '89.40', person_code: '16117519997' });
     assert.deepEqual(await allRejections(t.url, key, load.id), []);
+    assert.deepEqual([load.quality.consistency.checked, load.quality.consistency.failed], [2, 0]);
+  });
+
+  it('reports a benefit of an unknown household, and one outside its status validity, as inconsistent', async () => {
+    // July: the status is in force only from 1 August, and the housing benefit names another household.
+    const doc = EXAMPLE.toString().replaceAll('2026-10', '2026-07')
+      .replace('<SpekaNo>2026-07-01</SpekaNo>', '<SpekaNo>2026-08-01</SpekaNo>')
+      .replace(/(RIX-P-2026-120045">[\s\S]*?<MajsaimniecibaId>)RIX-H-88120/, '$1RIX-H-00000');
+    assert.match(doc, /RIX-H-00000/);
+    const load = await pushLoad(t.url, key, { ...RIGA, period: '2026-07' }, [doc]);
+    assert.equal(load.records.accepted, 5);
+    const c = load.quality.consistency;
+    assert.deepEqual([c.checked, c.unknownHousehold, c.outsideValidity, c.failed], [2, 1, 1, 2]);
   });
 
   it('rejects exactly the planted records of a 3-batch generated load, each with its code, field and place', async () => {
@@ -48,6 +61,24 @@ describe('SOPA monthly load, end to end on PostgreSQL and Redis', function () {
       + (SELECT count(*) FROM service_decision WHERE load_id = $1) + (SELECT count(*) FROM assistant_month WHERE load_id = $1) AS n`, [load.id]);
     assert.equal(stored, total - gen.truth.length);
     for (const r of rejections) for (const e of r.errors) assert.ok(e.message.length > 10, `message for ${e.code} says why`);
+
+    // The quality report agrees with the truth, dimension by dimension.
+    const q = load.quality;
+    const planted = (codes: string[]): number => gen.truth.filter((p) => codes.includes(p.code)).length;
+    assert.equal(q.records.received, total);
+    assert.equal(q.accuracy.failed, planted(['PERSON_CODE', 'MUNICIPALITY', 'DATE', 'PERIOD', 'AMOUNT', 'HOURS', 'FORMAT']));
+    assert.equal(q.completeness.failed, planted(['REQUIRED']));
+    assert.equal(q.admissibility.failed, planted(['CLASSIFIER']));
+    assert.equal(q.uniqueness.failed, planted(['DUPLICATE']));
+    const byCode: Record<string, number> = {};
+    for (const p of gen.truth) byCode[p.code] = (byCode[p.code] ?? 0) + 1;
+    assert.deepEqual(q.rejectionsByCode, byCode);
+    const kinds = Object.values(q.records.byKind) as { received: number; accepted: number; rejected: number }[];
+    assert.equal(kinds.reduce((a, k) => a + k.accepted, 0), total - gen.truth.length);
+    assert.equal(q.accuracy.rate, Math.round((q.accuracy.failed / total) * 10_000) / 10_000);
+    // Generated decisions lie in 2026-09 and arrive now (after 2026-10-15): every one is late.
+    assert.equal(q.timeliness.late, q.timeliness.checked);
+    assert.ok(q.consistency.checked > 0);
   });
 
   it('answers 200 and changes nothing for the same batch again, and 409 for another body under that seq', async () => {
