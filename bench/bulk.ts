@@ -1,146 +1,162 @@
 /**
- * Bulk load, end to end: a SOPA load of N records (default 100,000, 2% planted errors) pushed
- * through the HTTP API of an in-process hub (API + worker) into PostgreSQL, timed from the first
- * PUT to the load's `done`. Baselines in the same run, on the same bytes and rows:
- *  - tokenizing the batches alone with saxes (the parser the hub uses) — the floor of any parser;
- *  - PostgreSQL COPY of the same canonical rows into a keyed table — the floor of any store write.
+ * `npm run bench -- bulk`: a national month of municipal loads, end to end.
+ *
+ * The hub runs as its own process (`spolis-hub start`, API + worker) on a fresh PostgreSQL
+ * database, so its peak RSS is its own. The bench pushes one load per municipality (SOPA for most,
+ * LIETIS for Daugavpils, GVS for Tukums; 2% planted errors) through the HTTP API, several at a
+ * time, and times from the first PUT to the last load `done`. Baselines in the same run, on the
+ * same bytes and rows: tokenizing the XML alone with saxes, and PostgreSQL COPY of the canonical rows
+ * into a keyed table. `--single N` instead pushes one SOPA load of N records (the memory test).
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, cpSync, rmSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { SaxesParser } from 'saxes';
-import { Hub } from '../engine/hub.ts';
 import { builtinRegistry } from '../engine/builtins.ts';
-import { createLogger } from '../engine/logger.ts';
 import { hashKey } from '../engine/auth.ts';
-import { parseSopaBatch } from '../connectors/sopa/inbound.ts';
-import { sopaToCanonical } from '../transformers/sopa/export-to-canonical.ts';
+import { municipalities } from '../engine/validation/municipalities.ts';
+import type { GeneratedLoad } from '../engine/components.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL } from '../test/helpers/env.ts';
+import { tokenizeBaseline, copyBaseline } from './baselines.ts';
 
-const KEY = 'bench-key-sopa-riga-0000000000000000';
+interface LoadSpec { partner: string; key: string; source: string; municipality: string; gen: GeneratedLoad }
 
-async function hubRun(records: number): Promise<{ seconds: number; records: number; accepted: number; rejected: number; bytes: number }> {
+function plan(total: number, single: boolean): LoadSpec[] {
+  const reg = builtinRegistry();
+  const period = '2026-10';
+  const all = [...municipalities().values()].filter((m) => m.validTo === null);
+  const specs: LoadSpec[] = [];
+  const share = (m: { system: string }): number => (m.system === 'sopa' ? 0.8 / all.filter((x) => x.system === 'sopa').length : 0.1);
+  for (const m of single ? all.filter((x) => x.atvk === '0001000') : all) {
+    const records = single ? total : Math.max(50, Math.round(total * share(m)));
+    const partner = `${m.system}-${m.atvk}`;
+    specs.push({ partner, key: `bench-${partner}-key-000000000000`, source: m.system, municipality: m.atvk,
+      gen: reg.simulatorFor(m.system)!.generate({ municipality: m.atvk, period, records, seed: Number(m.atvk) }) });
+  }
+  return specs;
+}
+
+function configDir(specs: LoadSpec[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'spolis-bench-routes-'));
+  cpSync('routes', dir, { recursive: true });
+  const yaml = ['partners:', ...specs.flatMap((s) => [
+    `  - id: ${s.partner}`, `    system: ${s.source}`, `    municipality: "${s.municipality}"`, `    keyHashes: ["${hashKey(s.key)}"]`])];
+  writeFileSync(join(dir, 'partners.yaml'), yaml.join('\n') + '\n');
+  return dir;
+}
+
+async function waitHttp(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`hub exited with ${child.exitCode}`);
+    try { if ((await fetch(`${url}/ready`)).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('hub did not become ready');
+}
+
+/** Peak resident set of a process (VmHWM), MiB. */
+const peakRss = (pid: number): number => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024);
+
+async function push(url: string, s: LoadSpec): Promise<{ accepted: number; rejected: number; status: string }> {
+  const h = { authorization: `Bearer ${s.key}` };
+  const created = await (await fetch(`${url}/api/v1/loads`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ source: s.source, municipality: s.municipality, period: '2026-10' }) })).json() as { id: string };
+  for (let i = 0; i < s.gen.batches.length; i++) {
+    const r = await fetch(`${url}/api/v1/loads/${created.id}/batches/${i + 1}`, { method: 'PUT', headers: { ...h, 'content-type': s.gen.contentType }, body: s.gen.batches[i] as unknown as BodyInit });
+    if (r.status !== 202) throw new Error(`${s.partner} PUT ${i + 1}: ${r.status} ${await r.text()}`);
+  }
+  await fetch(`${url}/api/v1/loads/${created.id}/commit`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ batches: s.gen.batches.length }) });
+  for (;;) {
+    const st = await (await fetch(`${url}/api/v1/loads/${created.id}`, { headers: h })).json() as { status: string; records: { accepted: number; rejected: number } };
+    if (st.status === 'done' || st.status === 'failed') return { ...st.records, status: st.status };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function hubRun(specs: LoadSpec[], pushers: number): Promise<{ seconds: number; accepted: number; rejected: number; failed: number; peakRssMiB: number }> {
   const db = await createTestDatabase();
   const q = testQueuePrefix();
-  const quiet = new Writable({ write(_c, _e, cb) { cb(); } });
-  const hub = await Hub.start({
-    configDir: process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'warn', destination: quiet }),
-    databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0,
-    partners: [{ id: 'sopa-riga', system: 'sopa', municipality: '0001000', keyHashes: [hashKey(KEY)] }],
+  const dir = configDir(specs);
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'engine/cli.ts', 'start'], {
+    env: { ...process.env, DATABASE_URL: db.url, REDIS_URL, HUB_QUEUE_PREFIX: q.prefix, HUB_CONFIG_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const gen = builtinRegistry().simulatorFor('sopa')!.generate({ municipality: '0001000', period: '2026-10', records, seed: 42 });
-  const bytes = gen.batches.reduce((a, b) => a + b.length, 0);
-  const h = { authorization: `Bearer ${KEY}` };
+  const url = `http://127.0.0.1:${port}`;
   try {
+    await waitHttp(url, child);
     const t0 = performance.now();
-    const created = await (await fetch(`${hub.url}/api/v1/loads`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ source: 'sopa', municipality: '0001000', period: '2026-10' }) })).json() as { id: string };
-    // Two PUTs in flight, as a partner's push tool would do.
-    let next = 0;
-    await Promise.all([0, 1].map(async () => {
-      while (next < gen.batches.length) {
-        const i = next++;
-        const r = await fetch(`${hub.url}/api/v1/loads/${created.id}/batches/${i + 1}`, { method: 'PUT', headers: { ...h, 'content-type': 'application/xml' }, body: gen.batches[i] as unknown as BodyInit });
-        if (r.status !== 202) throw new Error(`PUT ${i + 1}: ${r.status} ${await r.text()}`);
-      }
+    const queue = [...specs];
+    const results = await Promise.all(Array.from({ length: pushers }, async () => {
+      const out = [];
+      for (let s = queue.shift(); s; s = queue.shift()) out.push(await push(url, s));
+      return out;
     }));
-    process.stderr.write(`PUT phase ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
-    await fetch(`${hub.url}/api/v1/loads/${created.id}/commit`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ batches: gen.batches.length }) });
-    let status: { status: string; records: { accepted: number; rejected: number } };
-    for (;;) {
-      status = await (await fetch(`${hub.url}/api/v1/loads/${created.id}`, { headers: h })).json() as typeof status;
-      if (status.status === 'done' || status.status === 'failed') break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
     const seconds = (performance.now() - t0) / 1000;
-    return { seconds, records, accepted: status.records.accepted, rejected: status.records.rejected, bytes };
+    const flat = results.flat();
+    return {
+      seconds, accepted: flat.reduce((a, r) => a + r.accepted, 0), rejected: flat.reduce((a, r) => a + r.rejected, 0),
+      failed: flat.filter((r) => r.status !== 'done').length, peakRssMiB: peakRss(child.pid!),
+    };
   } finally {
-    await hub.close();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
     await q.cleanup();
     await db.drop();
-  }
-}
-
-function tokenizeRun(batches: Buffer[]): number {
-  const t0 = performance.now();
-  let elements = 0;
-  for (const b of batches) {
-    const p = new SaxesParser({ xmlns: true });
-    p.on('opentag', () => { elements++; });
-    p.write(b.toString('utf8')).close();
-  }
-  if (!elements) throw new Error('nothing tokenized');
-  return (performance.now() - t0) / 1000;
-}
-
-async function copyRun(batches: Buffer[]): Promise<number> {
-  const rows: string[] = [];
-  for (const b of batches) {
-    const parsed = parseSopaBatch(b);
-    parsed.records.forEach((r, i) => {
-      const d = sopaToCanonical(r, { load: { loadId: 'x', source: 'sopa', municipality: '0001000', period: '2026-10', createdAt: new Date().toISOString() }, header: parsed.header });
-      const esc = (s: string): string => s.replace(/[\\\t\n]/g, ' ');
-      rows.push(`${d.municipality}\t${d.kind}\t${esc(d.decisionId ?? '')}\t${'month' in d ? d.month : ''}\t${i}\t${esc(JSON.stringify(d))}\n`);
-    });
-  }
-  const db = await createTestDatabase();
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  try {
-    await c.query(`CREATE TABLE t (municipality text, kind text, decision_id text, month text, idx int, record jsonb)`);
-    const t0 = performance.now();
-    await pipeline(Readable.from(rows), c.query(copyFrom('COPY t FROM STDIN')));
-    // The keys the hub's tables carry, built after the load as a bulk loader would.
-    await c.query('CREATE INDEX ON t (municipality, kind, decision_id, month)');
-    return (performance.now() - t0) / 1000;
-  } finally {
-    await c.end();
-    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { records: { type: 'string', default: '100000' }, repeat: { type: 'string', default: '3' } }, allowPositionals: true });
-  const records = Number(values.records);
-  const repeat = Number(values.repeat);
-  const gen = builtinRegistry().simulatorFor('sopa')!.generate({ municipality: '0001000', period: '2026-10', records, seed: 42 });
+  const { values } = parseArgs({ args: argv, allowPositionals: true, options: {
+    records: { type: 'string', default: '200000' }, repeat: { type: 'string', default: '3' },
+    single: { type: 'string' }, pushers: { type: 'string', default: '4' },
+  } });
+  const single = values.single !== undefined;
+  const records = Number(values.single ?? values.records);
+  const repeat = single ? 1 : Number(values.repeat);
+  const specs = plan(records, single);
+  const total = specs.reduce((a, s) => a + s.gen.recordCounts.reduce((x, y) => x + y, 0), 0);
+  const planted = specs.reduce((a, s) => a + s.gen.truth.length, 0);
+  const bytes = specs.reduce((a, s) => a + s.gen.batches.reduce((x, b) => x + b.length, 0), 0);
 
   const hub: Awaited<ReturnType<typeof hubRun>>[] = [];
   const tok: number[] = [];
   const copy: number[] = [];
   for (let i = 0; i < repeat; i++) {
-    tok.push(tokenizeRun(gen.batches));
-    copy.push(await copyRun(gen.batches));
-    hub.push(await hubRun(records));
+    if (!single) {
+      tok.push(tokenizeBaseline(specs.flatMap((s) => (s.source === 'gvs' ? [] : s.gen.batches.map((b) => ({ body: b, contentType: s.gen.contentType }))))));
+      copy.push(await copyBaseline(specs.map((s) => ({ source: s.source, municipality: s.municipality, batches: s.gen.batches, contentType: s.gen.contentType }))));
+    }
+    hub.push(await hubRun(specs, Number(values.pushers)));
   }
   const hubS = median(hub.map((h) => h.seconds));
-  const tokS = median(tok);
-  const copyS = median(copy);
-  const slower = Math.max(tokS, copyS);
+  const xmlRecords = specs.filter((s) => s.source !== 'gvs').reduce((a, s) => a + s.gen.recordCounts.reduce((x, y) => x + y, 0), 0);
   const result = {
-    benchmark: 'bulk', date: new Date().toISOString(), records, batches: gen.batches.length, bytes: hub[0].bytes, repeat,
-    hub: { medianSeconds: hubS, recordsPerSecond: Math.round(records / hubS), accepted: hub[0].accepted, rejected: hub[0].rejected, runs: hub.map((h) => +h.seconds.toFixed(3)) },
-    baselines: {
-      saxesTokenize: { medianSeconds: tokS, recordsPerSecond: Math.round(records / tokS) },
-      postgresCopy: { medianSeconds: copyS, recordsPerSecond: Math.round(records / copyS) },
+    benchmark: single ? 'bulk-single' : 'bulk-national-month', date: new Date().toISOString(),
+    loads: specs.length, records: total, planted, bytes, repeat,
+    hub: {
+      medianSeconds: +hubS.toFixed(3), recordsPerSecond: Math.round(total / hubS), runs: hub.map((h) => +h.seconds.toFixed(3)),
+      accepted: hub[0].accepted, rejected: hub[0].rejected, failedLoads: hub[0].failed, peakRssMiB: Math.max(...hub.map((h) => h.peakRssMiB)),
     },
-    ratioToSlowerBaseline: +(hubS / slower).toFixed(2),
-    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    baselines: single ? undefined : {
+      saxesTokenizeXml: { medianSeconds: +median(tok).toFixed(3), recordsPerSecond: Math.round(xmlRecords / median(tok)) },
+      postgresCopy: { medianSeconds: +median(copy).toFixed(3), recordsPerSecond: Math.round(total / median(copy)) },
+    },
+    ratioToSlowerBaseline: single ? undefined : +(hubS / Math.max(median(copy), median(tok) * (total / xmlRecords))).toFixed(2),
+    machine: { cpus: cpus().length, node: process.version },
   };
-  const table = [
-    ['what', 'median s', 'records/s'],
-    ['hub end to end (PUT → done)', hubS.toFixed(2), String(result.hub.recordsPerSecond)],
-    ['baseline: saxes tokenize', tokS.toFixed(2), String(result.baselines.saxesTokenize.recordsPerSecond)],
-    ['baseline: PostgreSQL COPY + index', copyS.toFixed(2), String(result.baselines.postgresCopy.recordsPerSecond)],
-  ];
-  process.stdout.write(table.map((r) => `${r[0].padEnd(36)} ${r[1].padStart(9)} ${r[2].padStart(10)}`).join('\n') + '\n');
-  process.stdout.write(`hub / slower baseline: ${result.ratioToSlowerBaseline}×   peak RSS of this process: ${result.peakRssMiB} MiB   (${records} records, ${gen.batches.length} batches, ${repeat} runs)\n`);
+  const rows: [string, string, string][] = [['what', 'median s', 'records/s'], ['hub end to end (first PUT → last done)', hubS.toFixed(2), String(result.hub.recordsPerSecond)]];
+  if (result.baselines) {
+    rows.push(['baseline: saxes tokenize (XML loads)', result.baselines.saxesTokenizeXml.medianSeconds.toFixed(2), String(result.baselines.saxesTokenizeXml.recordsPerSecond)]);
+    rows.push(['baseline: PostgreSQL COPY + key index', result.baselines.postgresCopy.medianSeconds.toFixed(2), String(result.baselines.postgresCopy.recordsPerSecond)]);
+  }
+  process.stdout.write(rows.map((r) => `${r[0].padEnd(40)} ${r[1].padStart(9)} ${r[2].padStart(10)}`).join('\n') + '\n');
+  process.stdout.write(`${specs.length} loads, ${total} records (${planted} planted errors; rejected ${hub[0].rejected}), ${(bytes / 1e6).toFixed(0)} MB; `
+    + `hub peak RSS ${result.hub.peakRssMiB} MiB${result.ratioToSlowerBaseline ? `; hub / slower baseline ${result.ratioToSlowerBaseline}×` : ''}; runs ${result.hub.runs.join(', ')} s\n`);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/bulk-${result.date.slice(0, 10)}.json`, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(`bench/results/${result.benchmark}.json`, JSON.stringify(result, null, 2) + '\n');
 }

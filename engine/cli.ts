@@ -17,7 +17,9 @@ const USAGE = `usage: spolis-hub <command>
   routes lint [--dir DIR]                                check route files exactly as start-up does
   sim generate --source S --municipality M --period P --records N [--error-rate R] [--seed N]
                [--batches N] [--out DIR] [--truth FILE]  write a simulated load (one file per batch)
-  bench [bulk]                                           run the benchmarks (npm run bench)`;
+  report statistics|checks --period YYYY-MM [--municipality ATVK] [--format json|csv|xlsx] [--out FILE]
+                                                         the Ministry's month from the store DATABASE_URL names
+  bench [bulk|ministry]                                  run the benchmarks (npm run bench)`;
 
 const configDir = (): string => resolve(process.env.HUB_CONFIG_DIR ?? './routes');
 
@@ -42,7 +44,7 @@ async function start(args: string[]): Promise<void> {
   }
   const hub = await Hub.start({
     configDir: configDir(), registry, logger, role, partners, dataDir,
-    databaseUrl: process.env.DATABASE_URL, redisUrl: redis.url,
+    databaseUrl: process.env.DATABASE_URL, redisUrl: redis.url, queuePrefix: process.env.HUB_QUEUE_PREFIX,
     port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', defaultMetrics: true,
   });
   const out: string[] = [`spolis-hub ${values.sandbox ? 'sandbox ' : ''}listening on ${hub.url || '(no HTTP: role ' + role + ')'} (store: ${hub.store.db.kind}, redis: ${redis.url})`];
@@ -115,6 +117,7 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'start') { await start(argv.slice(1)); return -1; }
   if (cmd === 'routes' && sub === 'lint') return routesLint(rest);
   if (cmd === 'sim' && sub === 'generate') return simGenerate(rest);
+  if (cmd === 'report' && (sub === 'statistics' || sub === 'checks')) return (await import('./ministry-api.ts')).reportCommand(sub, rest);
   if (cmd === 'bench') { await import('../bench/index.ts'); return -1; }
   process.stderr.write(USAGE + '\n');
   return cmd ? 2 : 0;

@@ -60,6 +60,14 @@ export interface FormatSpec extends ComponentSpec {
    * building records; the API answers a PUT with it. Defaults to `parse`.
    */
   inspect?(body: Buffer, contentType: string): { header: BatchHeader; recordCount: number };
+  /**
+   * Splits one document (possibly far over the 4 MB batch limit) into self-contained documents of
+   * at most `maxBytes` each, on record boundaries, each with its own header and count, in the
+   * document's own encoding; records keep their order. Deterministic: the same input gives the
+   * same bytes, so a resumed `load push` re-sends identical batches. Throws for a record that
+   * cannot fit alone, naming it. Used by `load push`, never by the hub.
+   */
+  split?(body: Buffer, maxBytes: number): Buffer[];
 }
 
 export interface TransformContext {
@@ -89,6 +97,9 @@ export interface ValidatorSpec extends ComponentSpec {
 export interface AcceptedRecord {
   index: number;
   record: Decision;
+  /** The record's canonical JSON and its sha1, made in the prep thread so the writer only joins strings. */
+  json?: string;
+  hash?: string;
 }
 
 export interface RejectedRecord {
@@ -156,6 +167,8 @@ export interface SimulatorSpec extends ComponentSpec {
 }
 
 export const defineFormat = (s: FormatSpec): FormatSpec => s;
+// Formats build `split` on it; re-exported here because engine/index.ts re-exports this module.
+export { splitXml, type XmlSplitOptions } from './xml-split.ts';
 export const defineTransformer = (s: TransformerSpec): TransformerSpec => s;
 export const defineValidator = (s: ValidatorSpec): ValidatorSpec => s;
 export const defineOutbound = (s: OutboundSpec): OutboundSpec => s;

@@ -11,6 +11,7 @@ import type { Logger } from './logger.ts';
 import type { Outbound } from './components.ts';
 import { createServer } from './server.ts';
 import { registerLoadApi } from './load-api.ts';
+import { registerMinistryApi } from './ministry-api.ts';
 import { PartnerAuth } from './auth.ts';
 import { RouteQueues } from './queues.ts';
 import { runBatch } from './pipeline.ts';
@@ -95,6 +96,7 @@ export class Hub {
       });
       const signing = o.signing ?? await loadSigningIdentity(o.dataDir ?? './data');
       registerLoadApi(server, { store, registry: o.registry, routes: config.routes, auth: new PartnerAuth(config.partners), queues, logger: o.logger, signing });
+      registerMinistryApi(server, { store, auth: new PartnerAuth(config.partners) });
     }
     const works = role === 'all' || role === 'worker';
     const pool = works && (o.prepareInThreads ?? true) ? createPrepPool() : undefined;

@@ -12,7 +12,7 @@ import type {
 import type { Decision, Source } from '../schemas/canonical/model.ts';
 import { naturalKey } from '../schemas/canonical/model.ts';
 import { HubError, isHubError } from './errors.ts';
-import { getBatch, getLoad, markProcessing, type Store } from '../store/index.ts';
+import { encodeDecision, getBatch, getLoad, markProcessing, type Store } from '../store/index.ts';
 
 export interface BatchRef {
   loadId: string;
@@ -116,7 +116,8 @@ export function prepareBatch(registry: Registry, input: PrepareInput): Prepared 
         }
       }
     }
-    accepted.push({ index, record: value as Decision });
+    const encoded = encodeDecision(value as Decision);
+    accepted.push({ index, record: value as Decision, json: encoded.json, hash: encoded.hash });
   });
   return { records: parsed.records.length, accepted, rejected };
 }

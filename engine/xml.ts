@@ -32,6 +32,9 @@ export interface XmlReadOptions {
   onRecord(el: XmlElement, parent: string): void;
 }
 
+// Most elements carry no attributes; they share one empty object instead of allocating their own.
+const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /** Parses `text`; throws ValidationError (400) for DOCTYPE, entities, malformed XML or excessive depth. */
 export function readXml(text: string, opts: XmlReadOptions): void {
   const maxDepth = opts.maxDepth ?? 12;
@@ -58,8 +61,13 @@ export function readXml(text: string, opts: XmlReadOptions): void {
       }
       return;
     }
-    const attrs: Record<string, string> = {};
-    for (const a of Object.values(tag.attributes)) if (a.prefix !== 'xmlns' && a.name !== 'xmlns') attrs[a.local] = a.value;
+    let attrs: Record<string, string> = NO_ATTRS;
+    for (const name in tag.attributes) {
+      const a = tag.attributes[name];
+      if (a.prefix === 'xmlns' || a.name === 'xmlns') continue;
+      if (attrs === NO_ATTRS) attrs = {};
+      attrs[a.local] = a.value;
+    }
     const el: XmlElement = { name: tag.local, ns: tag.uri, attrs, children: [], text: '', line: parser.line };
     const depth = stack.length + 1;
     if (depth > maxDepth) {
@@ -95,21 +103,24 @@ export function readXml(text: string, opts: XmlReadOptions): void {
 
 /** `<a><b>1</b><c x="y">2</c></a>` → `{ b: '1', c: '2', 'c@x': 'y' }`; repeated names become arrays. */
 export function elementToObject(el: XmlElement): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...el.attrs };
-  for (const c of el.children) {
+  // Plain loops, no spreads or Object.entries: this runs for every element of every record.
+  const out: Record<string, unknown> = {};
+  for (const k in el.attrs) out[k] = el.attrs[k];
+  const children = el.children;
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i];
     let value: unknown;
     if (c.children.length === 0) {
       value = c.text.trim();
-      for (const [k, v] of Object.entries(c.attrs)) out[`${c.name}@${k}`] = v;
+      for (const k in c.attrs) out[`${c.name}@${k}`] = c.attrs[k];
     } else {
       value = elementToObject(c);
     }
-    if (c.name in out) {
-      const prev = out[c.name];
-      out[c.name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
-    } else {
-      out[c.name] = value;
-    }
+    // A value is a string or an object, so an array here can only be a repeat.
+    const prev = out[c.name];
+    if (prev === undefined) out[c.name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[c.name] = [prev, value];
   }
   return out;
 }

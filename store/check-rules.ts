@@ -150,8 +150,10 @@ const twoHouseholds: CheckPart = {
       FROM s a JOIN s b ON b.person_code = a.person_code AND a.municipality < b.municipality
       WHERE a.valid_from <= b.valid_to AND b.valid_from <= a.valid_to
       ORDER BY a.person_code, a.municipality, a.decision_id, b.municipality, b.decision_id`, [m.first, m.last])).rows;
+    // LIETIS may leave the household id out (lietis.md); the decision then names the household.
     const side = (r: R, p: string): string =>
-      `household ${r[p + '_household_id']} in ${where(r[p + '_municipality'])} (${r[p + '_status']} ${r[p + '_valid_from']}…${r[p + '_valid_to']})`;
+      `household ${r[p + '_household_id'] ?? `of decision ${r[p + '_decision_id']}`} in ${municipalityName(r[p + '_municipality'])} `
+      + `(${r[p + '_municipality']}; ${r[p + '_status']} ${r[p + '_valid_from']}…${r[p + '_valid_to']})`;
     return rows.map((r) => ({
       rule: 6,
       reason: `Person ${maskPersonCode(r.person_code)} is a member of ${side(r, 'a')} and of ${side(r, 'b')}; `

@@ -66,72 +66,88 @@ function realDate(s: unknown): boolean {
   return isRealDate(Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10)));
 }
 
-function ruleErrors(d: Decision, ctx: ValidateContext, already: Set<string>): RecordError[] {
-  const out: RecordError[] = [];
-  const f = (canon: string): string => ctx.fieldName(d.kind, canon);
-  const add = (canon: string, code: RejectionCode, message: string): void => {
-    const field = f(canon);
-    if (!already.has(canon)) { out.push({ field, code, message: `${field}: ${message}` }); already.add(canon); }
-  };
-  const codeRule = (canon: string, value: unknown): void => {
+/**
+ * The value rules of one record. A class rather than closures made per record: this runs for
+ * every record of every load, and per-record closures cost allocation (and, under tsx, naming).
+ */
+class RuleRun {
+  readonly out: RecordError[] = [];
+  constructor(private readonly d: Decision, private readonly ctx: ValidateContext, private readonly already: Set<string>) {}
+
+  field(canon: string): string { return this.ctx.fieldName(this.d.kind, canon); }
+
+  add(canon: string, code: RejectionCode, message: string): void {
+    if (this.already.has(canon)) return;
+    const field = this.field(canon);
+    this.out.push({ field, code, message: `${field}: ${message}` });
+    this.already.add(canon);
+  }
+
+  personCode(canon: string, value: unknown): void {
     if (typeof value !== 'string' || !/^\d{11}$/.test(value)) return;
     const p = personCodeProblem(value);
-    if (p) add(canon, 'PERSON_CODE', `${value.slice(0, 6)}-… is not a valid personal code: ${p}`);
-  };
-  const dateRule = (canon: string, value: unknown): void => {
-    if (value !== undefined && !realDate(value)) add(canon, 'DATE', `${JSON.stringify(value)} is not a real calendar date`);
-  };
-  const rangeRule = (fromF: string, from: string | undefined, toF: string, to: string | undefined): void => {
-    if (from && to && realDate(from) && realDate(to) && from > to && !already.has(fromF)) add(toF, 'DATE', `${to} is before ${f(fromF)} ${from}`);
-  };
-  const monthRule = (value: string): void => {
+    if (p) this.add(canon, 'PERSON_CODE', `${value.slice(0, 6)}-… is not a valid personal code: ${p}`);
+  }
+
+  date(canon: string, value: unknown): void {
+    if (value !== undefined && !realDate(value)) this.add(canon, 'DATE', `${JSON.stringify(value)} is not a real calendar date`);
+  }
+
+  range(fromF: string, from: string | undefined, toF: string, to: string | undefined): void {
+    if (from && to && from > to && realDate(from) && realDate(to) && !this.already.has(fromF)) this.add(toF, 'DATE', `${to} is before ${this.field(fromF)} ${from}`);
+  }
+
+  month(value: string): void {
     if (!/^\d{4}-\d{2}$/.test(value)) return;
     const m = Number(value.slice(5, 7));
-    if (m < 1 || m > 12) add('month', 'PERIOD', `"${value}" is not a real month`);
-    else if (value > ctx.load.period) add('month', 'PERIOD', `${value} is after the load's period ${ctx.load.period}`);
-  };
+    if (m < 1 || m > 12) this.add('month', 'PERIOD', `"${value}" is not a real month`);
+    else if (value > this.ctx.load.period) this.add('month', 'PERIOD', `${value} is after the load's period ${this.ctx.load.period}`);
+  }
+}
 
+function ruleErrors(d: Decision, ctx: ValidateContext, already: Set<string>): RecordError[] {
+  const r = new RuleRun(d, ctx, already);
   if (/^\d{7}$/.test(d.municipality)) {
     const p = municipalityProblem(d.municipality);
-    if (p) add('municipality', 'MUNICIPALITY', p);
-    else if (d.municipality !== ctx.load.municipality) add('municipality', 'MUNICIPALITY', `${d.municipality} is not the load's municipality ${ctx.load.municipality}; a municipality reports only its own decisions`);
+    if (p) r.add('municipality', 'MUNICIPALITY', p);
+    else if (d.municipality !== ctx.load.municipality) r.add('municipality', 'MUNICIPALITY', `${d.municipality} is not the load's municipality ${ctx.load.municipality}; a municipality reports only its own decisions`);
   }
-  dateRule('decisionDate', d.decisionDate);
+  r.date('decisionDate', d.decisionDate);
   const created = rigaDate(ctx.load.createdAt);
-  if (realDate(d.decisionDate) && typeof d.decisionDate === 'string' && d.decisionDate > created) {
-    add('decisionDate', 'DATE', `${d.decisionDate} is after the load was created (${created})`);
+  if (typeof d.decisionDate === 'string' && d.decisionDate > created && realDate(d.decisionDate)) {
+    r.add('decisionDate', 'DATE', `${d.decisionDate} is after the load was created (${created})`);
   }
   switch (d.kind) {
     case 'household-status':
-      dateRule('validFrom', d.validFrom);
-      dateRule('validTo', d.validTo);
-      rangeRule('validFrom', d.validFrom, 'validTo', d.validTo);
-      (Array.isArray(d.members) ? d.members : []).forEach((m) => codeRule('members.personCode', m?.personCode));
+      r.date('validFrom', d.validFrom);
+      r.date('validTo', d.validTo);
+      r.range('validFrom', d.validFrom, 'validTo', d.validTo);
+      if (Array.isArray(d.members)) for (const m of d.members) r.personCode('members.personCode', m?.personCode);
       break;
     case 'benefit':
-      codeRule('personCode', d.personCode);
-      dateRule('paidOn', d.paidOn);
-      monthRule(d.month);
+      r.personCode('personCode', d.personCode);
+      r.date('paidOn', d.paidOn);
+      r.month(d.month);
       break;
     case 'service-decision':
-      codeRule('personCode', d.personCode);
-      dateRule('from', d.from);
-      dateRule('to', d.to);
-      rangeRule('from', d.from, 'to', d.to);
+      r.personCode('personCode', d.personCode);
+      r.date('from', d.from);
+      r.date('to', d.to);
+      r.range('from', d.from, 'to', d.to);
       break;
     case 'assistant-month':
-      codeRule('personCode', d.personCode);
-      codeRule('assistantPersonCode', d.assistantPersonCode);
-      monthRule(d.month);
+      r.personCode('personCode', d.personCode);
+      r.personCode('assistantPersonCode', d.assistantPersonCode);
+      r.month(d.month);
       if (typeof d.usedHours === 'number' && Math.abs(Math.round(d.usedHours * 10) - d.usedHours * 10) > 1e-6) {
-        add('usedHours', 'HOURS', `${d.usedHours} has more than one decimal`);
+        r.add('usedHours', 'HOURS', `${d.usedHours} has more than one decimal`);
       }
       if (typeof d.usedHours === 'number' && typeof d.grantedHours === 'number' && d.usedHours > d.grantedHours) {
-        add('usedHours', 'HOURS', `${d.usedHours} used hours exceed the ${d.grantedHours} granted`);
+        r.add('usedHours', 'HOURS', `${d.usedHours} used hours exceed the ${d.grantedHours} granted`);
       }
       break;
   }
-  return out;
+  return r.out;
 }
 
 /** Validates one canonical decision; an empty list means accepted. */
