@@ -20,6 +20,8 @@ import type { GeneratedLoad } from '../engine/components.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL } from '../test/helpers/env.ts';
 import { tokenizeBaseline, copyBaseline } from './baselines.ts';
 
+const HUB_HEAP_MB = 160;
+
 interface LoadSpec { partner: string; key: string; source: string; municipality: string; gen: GeneratedLoad }
 
 function plan(total: number, single: boolean): LoadSpec[] {
@@ -79,7 +81,9 @@ async function hubRun(specs: LoadSpec[], pushers: number): Promise<{ seconds: nu
   const dir = configDir(specs);
   const port = 18000 + Math.floor(Math.random() * 1000);
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'engine/cli.ts', 'start'], {
+  // The heap bound a production worker runs with (README): V8 then collects instead of growing.
+  const extra = (process.env.BENCH_NODE_ARGS ?? `--max-old-space-size=${HUB_HEAP_MB}`).split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...profile, ...extra, '--import', 'tsx', 'engine/cli.ts', 'start'], {
     env: { ...process.env, DATABASE_URL: db.url, REDIS_URL, HUB_QUEUE_PREFIX: q.prefix, HUB_CONFIG_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

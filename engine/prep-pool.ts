@@ -17,8 +17,12 @@ export function createPrepPool(threads = Math.max(1, Math.min(4, availableParall
     filename: new URL('./prep-worker.ts', import.meta.url).href,
     minThreads: threads,
     maxThreads: threads,
-    // tsx's loader flags reach the thread through execArgv, so it can import TypeScript.
-    execArgv: process.execArgv,
+    // A thread holds one batch at a time (a 4 MB document and its records): bound its heap so
+    // V8 collects instead of growing, and memory stays bounded by the batch, not the load.
+    resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 },
+    // tsx's loader flags reach the thread through execArgv, so it can import TypeScript; V8
+    // flags (heap sizes) are not allowed in a Worker's execArgv, so they stay behind.
+    execArgv: process.execArgv.filter((a, i, all) => /^--(import|require|loader|experimental-loader)\b/.test(a) || /^--(import|require|loader|experimental-loader)$/.test(all[i - 1] ?? '')),
   });
   return {
     prepare: (input: PrepareInput) => pool.run(input) as Promise<Prepared>,
