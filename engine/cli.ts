@@ -17,6 +17,9 @@ const USAGE = `usage: spolis-hub <command>
   routes lint [--dir DIR]                                check route files exactly as start-up does
   sim generate --source S --municipality M --period P --records N [--error-rate R] [--seed N]
                [--batches N] [--out DIR] [--truth FILE]  write a simulated load (one file per batch)
+  load push --source S --municipality M --period P [--url URL] [--key KEY] [--state FILE] [--max-bytes N] FILE…
+                                                         split, send, commit and wait for a load; run again to resume
+  load status ID [--url URL] [--key KEY]                 print a load's status (JSON); key also from SPOLIS_KEY
   report statistics|checks --period YYYY-MM [--municipality ATVK] [--format json|csv|xlsx] [--out FILE]
                                                          the Ministry's month from the store DATABASE_URL names
   bench [bulk|ministry]                                  run the benchmarks (npm run bench)`;
@@ -45,6 +48,8 @@ async function start(args: string[]): Promise<void> {
   const hub = await Hub.start({
     configDir: configDir(), registry, logger, role, partners, dataDir,
     databaseUrl: process.env.DATABASE_URL, redisUrl: redis.url, queuePrefix: process.env.HUB_QUEUE_PREFIX,
+    lockDurationMs: process.env.HUB_LOCK_MS ? Number(process.env.HUB_LOCK_MS) : undefined,
+    reconcileEveryMs: process.env.HUB_RECONCILE_MS ? Number(process.env.HUB_RECONCILE_MS) : undefined,
     port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', defaultMetrics: true,
   });
   const out: string[] = [`spolis-hub ${values.sandbox ? 'sandbox ' : ''}listening on ${hub.url || '(no HTTP: role ' + role + ')'} (store: ${hub.store.db.kind}, redis: ${redis.url})`];
@@ -60,11 +65,12 @@ async function start(args: string[]): Promise<void> {
   }
   process.stdout.write(out.join('\n') + '\n');
 
+  // SIGTERM: stop taking work, finish or release in-flight jobs, and be gone within 10 s.
   const stop = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'shutting down');
     const bound = setTimeout(() => process.exit(1), 10_000);
     bound.unref();
-    await hub.close();
+    await hub.close(7_000);
     await redis.stop();
     process.exit(0);
   };
@@ -118,6 +124,8 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'routes' && sub === 'lint') return routesLint(rest);
   if (cmd === 'sim' && sub === 'generate') return simGenerate(rest);
   if (cmd === 'report' && (sub === 'statistics' || sub === 'checks')) return (await import('./ministry-api.ts')).reportCommand(sub, rest);
+  // The push client lives in client/ (it runs at the municipality, not in the hub).
+  if (cmd === 'load') return (await import('../client/load-command.ts')).loadCommand(sub, rest);
   if (cmd === 'bench') { await import('../bench/index.ts'); return -1; }
   process.stderr.write(USAGE + '\n');
   return cmd ? 2 : 0;

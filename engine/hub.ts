@@ -39,6 +39,8 @@ export interface HubOptions {
   /** Replaces partners.yaml's partners (sandbox keys, tests). */
   partners?: PartnerDef[];
   concurrency?: number;
+  /** BullMQ lock per job; a dead worker's job is retried after it lapses (default 60 s). */
+  lockDurationMs?: number;
   reconcileEveryMs?: number;
   defaultMetrics?: boolean;
   /**
@@ -74,7 +76,7 @@ export class Hub {
     const store = await openStore(o.databaseUrl, { dataDir: o.dataDir });
     const metrics = new HubMetrics(o.defaultMetrics ?? false);
     const queues = new RouteQueues(config.routes, {
-      connection: connectionOptions(o.redisUrl), prefix: o.queuePrefix ?? '{spolis}', concurrency: o.concurrency,
+      connection: connectionOptions(o.redisUrl), prefix: o.queuePrefix ?? '{spolis}', concurrency: o.concurrency, lockDurationMs: o.lockDurationMs,
     }, store, o.logger);
     const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false });
     redis.on('error', () => {});
@@ -132,13 +134,13 @@ export class Hub {
     }
   }
 
-  /** Stops taking work, finishes in-flight jobs, closes connections. */
-  async close(): Promise<void> {
+  /** Stops taking work, finishes (or within graceMs releases) in-flight jobs, closes connections. */
+  async close(graceMs?: number): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
     await this.server?.close();
-    await this.queues.close();
+    await this.queues.close(graceMs);
     await this.pool?.close();
     for (const ob of this.outbounds.values()) await ob.close();
     this.redis.disconnect();

@@ -122,6 +122,8 @@ export class RouteQueues {
         prefix: this.opts.prefix,
         concurrency: this.opts.concurrency ?? 4,
         lockDuration: this.opts.lockDurationMs ?? 60_000,
+        // A job whose worker died (kill -9) is found and handed to another within this.
+        stalledInterval: Math.min(30_000, this.opts.lockDurationMs ?? 60_000),
         settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(route, attemptsMade) },
       });
       worker.on('failed', (job, err) => {
@@ -155,9 +157,21 @@ export class RouteQueues {
     return out;
   }
 
-  /** Stops taking work, lets in-flight jobs finish (BullMQ waits for them), closes connections. */
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+  /**
+   * Stops taking work and lets in-flight jobs finish within `graceMs`; jobs still running then are
+   * released (their locks lapse and another worker takes them over, the store's idempotence makes
+   * the rerun harmless). Then closes the connections.
+   */
+  async close(graceMs = 8_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = Promise.all(this.workers.map((w) => w.close())).then(() => true);
+    const late = new Promise<boolean>((res) => { timer = setTimeout(() => res(false), graceMs); });
+    const finished = await Promise.race([graceful, late]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.logger.warn({ graceMs }, 'in-flight jobs did not finish in time; releasing them to other workers');
+      await Promise.all(this.workers.map((w) => w.close(true)));
+    }
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 }

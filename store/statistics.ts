@@ -22,15 +22,15 @@
  * Country figures count distinct persons across the country, so a person in two municipalities is
  * one person there: a country figure can be less than the sum of the municipalities' figures.
  *
- * @example
+ * @example The country in October 2026 of test/ministry/fixture.ts:
  * ```json
  * { "period": "2026-10", "from": "2026-10-01", "to": "2026-10-31", "computedAt": "2026-11-02T08:00:00.000Z",
  *   "country": { "needy": { "persons": 8, "newPersons": 4 }, "lowIncome": { "persons": 1, "newPersons": 0 },
- *     "benefits": { "GMI": { "recipients": 7, "amountEur": "513.50" }, "HOUSING": { … }, "HEALTHCARE": { … },
- *                   "CRISIS": { … }, "OTHER": { … } },
- *     "serviceDecisions": { "total": 5, "byType": { "HOME_CARE": { "GRANTED": 2, "REFUSED": 1, "TERMINATED": 0, "SUSPENDED": 0 } } },
- *     "assistant": { "clients": 6, "grantedHours": 1724, "usedHours": 1629.5 } },
- *   "municipalities": [ { "atvk": "0001000", "name": "Rīga", "needy": { … }, … } ] }
+ *     "benefits": { "GMI": { "recipients": 7, "amountEur": "513.50" }, "HOUSING": { "recipients": 3, "amountEur": "135.25" },
+ *                   "HEALTHCARE": { … }, "CRISIS": { … }, "OTHER": { … } },
+ *     "serviceDecisions": { "total": 5, "byType": { "HOME_CARE": { "GRANTED": 2, "REFUSED": 1, "TERMINATED": 0, "SUSPENDED": 0 }, … } },
+ *     "assistant": { "clients": 7, "grantedHours": 1724, "usedHours": 1619.5 } },
+ *   "municipalities": [ { "atvk": "0001000", "name": "Rīga", "needy": { "persons": 5, "newPersons": 2 }, … }, … ] }
  * ```
  * With a `municipality`, `country` is absent and `municipalities` holds that one.
  */
@@ -122,8 +122,7 @@ SELECT municipality, count(DISTINCT person_code)::int AS clients, coalesce(sum(g
 FROM assistant_month WHERE month = $1::date AND ($2::text IS NULL OR municipality = $2::text)
 GROUP BY GROUPING SETS ((municipality), ())`;
 
-/** The statements with their parameters, for bench/ministry.ts to time and EXPLAIN one by one. */
-export function statisticsStatements(first: string, last: string, municipality: string | null): Record<'status' | 'benefit' | 'service' | 'assistant', { sql: string; params: unknown[] }> {
+function statisticsStatements(first: string, last: string, municipality: string | null): Record<'status' | 'benefit' | 'service' | 'assistant', { sql: string; params: unknown[] }> {
   return {
     status: { sql: STATUS_SQL, params: [first, last, municipality] },
     benefit: { sql: BENEFIT_SQL, params: [first, municipality] },

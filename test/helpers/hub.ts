@@ -13,6 +13,7 @@ export const KEYS = {
   'sopa-jelgava': 'key-sopa-jelgava-0000000000000000000',
   'lietis-daugavpils': 'key-lietis-daugavpils-00000000000000',
   'gvs-tukums': 'key-gvs-tukums-000000000000000000000',
+  'lm-analytics': 'key-lm-analytics-0000000000000000000',
 } as const;
 
 export const TEST_PARTNERS: PartnerDef[] = [
@@ -20,6 +21,7 @@ export const TEST_PARTNERS: PartnerDef[] = [
   { id: 'sopa-jelgava', system: 'sopa', municipality: '0003000', keyHashes: [hashKey(KEYS['sopa-jelgava'])] },
   { id: 'lietis-daugavpils', system: 'lietis', municipality: '0002000', keyHashes: [hashKey(KEYS['lietis-daugavpils'])] },
   { id: 'gvs-tukums', system: 'gvs', municipality: '0052000', keyHashes: [hashKey(KEYS['gvs-tukums'])] },
+  { id: 'lm-analytics', system: 'lm', keyHashes: [hashKey(KEYS['lm-analytics'])] },
 ];
 
 // One key pair for the whole run: RSA key generation is the slow part of starting a hub.
