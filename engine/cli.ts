@@ -20,6 +20,8 @@ const USAGE = `usage: spolis-hub <command>
   load push --source S --municipality M --period P [--url URL] [--key KEY] [--state FILE] [--max-bytes N] FILE…
                                                          split, send, commit and wait for a load; run again to resume
   load status ID [--url URL] [--key KEY]                 print a load's status (JSON); key also from SPOLIS_KEY
+  dlq list|replay [--route R] [--id ID] [--dry-run]     dead letters: list them, or send them back (audited)
+  audit verify                                           walk the audit log's hash chain; name the first broken row
   report statistics|checks --period YYYY-MM [--municipality ATVK] [--format json|csv|xlsx] [--out FILE]
                                                          the Ministry's month from the store DATABASE_URL names
   bench [bulk|ministry]                                  run the benchmarks (npm run bench)`;
@@ -123,6 +125,8 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'start') { await start(argv.slice(1)); return -1; }
   if (cmd === 'routes' && sub === 'lint') return routesLint(rest);
   if (cmd === 'sim' && sub === 'generate') return simGenerate(rest);
+  if (cmd === 'dlq') return (await import('./operator-cli.ts')).dlqCommand(sub, rest);
+  if (cmd === 'audit') return (await import('./operator-cli.ts')).auditCommand(sub);
   if (cmd === 'report' && (sub === 'statistics' || sub === 'checks')) return (await import('./ministry-api.ts')).reportCommand(sub, rest);
   // The push client lives in client/ (it runs at the municipality, not in the hub).
   if (cmd === 'load') return (await import('../client/load-command.ts')).loadCommand(sub, rest);

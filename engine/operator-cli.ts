@@ -1,0 +1,67 @@
+/**
+ * Operator commands: dead letters (list, replay) and the audit log (verify). They open the store
+ * named by DATABASE_URL, like `start` does; a replay also reaches the queues at REDIS_URL.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { openStore, listDeadLetters, reopenDeadLetters, appendAudit, verifyAudit } from '../store/index.ts';
+import { loadConfig } from './route-loader.ts';
+import { builtinRegistry } from './builtins.ts';
+import { RouteQueues } from './queues.ts';
+import { connectionOptions } from './redis.ts';
+import { createLogger } from './logger.ts';
+
+const storeUrl = (): string | undefined => process.env.DATABASE_URL;
+const out = (s: string): void => { process.stdout.write(s + '\n'); };
+
+export async function dlqCommand(sub: string | undefined, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { route: { type: 'string' }, id: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, all: { type: 'boolean', default: false } } });
+  const store = await openStore(storeUrl());
+  try {
+    const letters = await listDeadLetters(store.db, { route: values.route, id: values.id ? Number(values.id) : undefined, includeReplayed: sub === 'list' && values.all });
+    if (sub === 'list') {
+      for (const l of letters) out(`${l.id}\t${l.routeId}\tload ${l.data.loadId} batch ${l.data.seq}\tattempts ${l.attempts}\tfailed ${l.failedAt}${l.replayedAt ? `\treplayed ${l.replayedAt}` : ''}\t${l.error}`);
+      out(`${letters.length} dead letter(s)`);
+      return 0;
+    }
+    if (sub !== 'replay') { process.stderr.write('usage: spolis-hub dlq list|replay [--route R] [--id ID] [--dry-run]\n'); return 2; }
+    if (values['dry-run']) {
+      for (const l of letters) out(`would replay ${l.id}\t${l.routeId}\tload ${l.data.loadId} batch ${l.data.seq}`);
+      out(`${letters.length} dead letter(s) would be replayed`);
+      return 0;
+    }
+    const config = loadConfig(resolve(process.env.HUB_CONFIG_DIR ?? './routes'), builtinRegistry());
+    const logger = createLogger({ level: 'warn' });
+    const queues = new RouteQueues(config.routes, { connection: connectionOptions(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'), prefix: process.env.HUB_QUEUE_PREFIX ?? '{spolis}' }, store, logger);
+    try {
+      const operator = `operator:${process.env.SUDO_USER ?? userInfo().username}`;
+      const reopened = await reopenDeadLetters(store.db, letters);
+      for (const l of reopened) {
+        // Audited before the batch runs again: a replay is an operator's act on a municipality's data.
+        await appendAudit(store.db, { actor: operator, subject: `${l.data.loadId}/${l.data.seq}`, service: 'dlq.replay', outcome: 'reopened', details: { deadLetterId: l.id, route: l.routeId, error: l.error } });
+        await queues.enqueueNext(l.routeId, l.data.loadId);
+        out(`replayed ${l.id}\t${l.routeId}\tload ${l.data.loadId} batch ${l.data.seq}`);
+      }
+      out(`${reopened.length} dead letter(s) replayed`);
+      return 0;
+    } finally {
+      await queues.close();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+export async function auditCommand(sub: string | undefined): Promise<number> {
+  if (sub !== 'verify') { process.stderr.write('usage: spolis-hub audit verify\n'); return 2; }
+  const store = await openStore(storeUrl());
+  try {
+    const v = await verifyAudit(store.db);
+    if (v.ok) { out(`audit log intact: ${v.rows} row(s), head ${v.head}`); return 0; }
+    out(`audit log BROKEN at row ${v.seq}: ${v.problem} (${v.rows} row(s) before it verified)`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}

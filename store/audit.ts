@@ -1,0 +1,87 @@
+/**
+ * Append-only, hash-chained audit log. Each row's hash is sha256(prev_hash + its canonical
+ * content); rows are numbered 1, 2, 3… under a transaction-scoped advisory lock, so concurrent
+ * writers from several processes still form one chain. Verification walks the chain and names
+ * the first row whose content, number or link does not hold.
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from './db.ts';
+
+export interface AuditEntry {
+  /** The partner or operator that acted (partner id, or `operator:<user>`). */
+  actor: string;
+  /** For whom: a personal code, or the load/batch a bulk action concerned. */
+  subject?: string | null;
+  /** Which service or action (`vsaa-ep51`, `dlq.replay`, …). */
+  service: string;
+  purpose?: string | null;
+  outcome: string;
+  requestSha256?: string | null;
+  responseSha256?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+const LOCK = 7_301_003;
+const GENESIS = '0'.repeat(64);
+
+interface Row extends AuditEntry { seq: number; at: string; prevHash: string; hash: string }
+
+/** The hashed content of a row: fixed field order, so the same row always hashes the same. */
+function contentOf(r: Omit<Row, 'hash'>): string {
+  return JSON.stringify([r.seq, r.at, r.actor, r.subject ?? null, r.service, r.purpose ?? null, r.outcome,
+    r.requestSha256 ?? null, r.responseSha256 ?? null, r.details ?? null, r.prevHash]);
+}
+
+const hashOf = (r: Omit<Row, 'hash'>): string => createHash('sha256').update(contentOf(r)).digest('hex');
+
+/** Appends one entry; throws if it cannot be written (callers must then not answer). */
+export async function appendAudit(db: Db, e: AuditEntry): Promise<{ seq: number; hash: string }> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK]);
+    const last = (await tx.query<{ seq: string; hash: string }>('SELECT a.seq::text AS seq, a.hash FROM audit_log a ORDER BY a.seq DESC LIMIT 1')).rows[0];
+    const row = {
+      seq: last ? Number(last.seq) + 1 : 1, at: new Date().toISOString(), ...e,
+      subject: e.subject ?? null, purpose: e.purpose ?? null, requestSha256: e.requestSha256 ?? null,
+      responseSha256: e.responseSha256 ?? null, details: e.details ?? null, prevHash: last?.hash ?? GENESIS,
+    };
+    const hash = hashOf(row);
+    await tx.query(
+      `INSERT INTO audit_log (seq, at, actor, subject, service, purpose, outcome, request_sha256, response_sha256, details, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12)`,
+      [row.seq, row.at, row.actor, row.subject, row.service, row.purpose, row.outcome, row.requestSha256, row.responseSha256,
+        row.details === null ? null : JSON.stringify(row.details), row.prevHash, hash],
+    );
+    return { seq: row.seq, hash };
+  });
+}
+
+export type AuditVerdict =
+  | { ok: true; rows: number; head: string }
+  | { ok: false; rows: number; seq: number; problem: string };
+
+/** Walks the whole chain in order; the first broken row is named with what is wrong with it. */
+export async function verifyAudit(db: Db, pageSize = 5_000): Promise<AuditVerdict> {
+  let expectedSeq = 1;
+  let prev = GENESIS;
+  for (let after = 0; ; ) {
+    const page = (await db.query<Record<string, unknown>>(
+      `SELECT seq::text AS seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, actor, subject, service, purpose, outcome,
+              request_sha256, response_sha256, details, prev_hash, hash
+       FROM audit_log a WHERE a.seq > $1 ORDER BY a.seq LIMIT $2`, [after, pageSize])).rows;
+    for (const p of page) {
+      const row: Row = {
+        seq: Number(p.seq), at: p.at as string, actor: p.actor as string, subject: p.subject as string | null, service: p.service as string,
+        purpose: p.purpose as string | null, outcome: p.outcome as string, requestSha256: p.request_sha256 as string | null,
+        responseSha256: p.response_sha256 as string | null, details: p.details as Record<string, unknown> | null,
+        prevHash: p.prev_hash as string, hash: p.hash as string,
+      };
+      if (row.seq !== expectedSeq) return { ok: false, rows: expectedSeq - 1, seq: expectedSeq, problem: `row ${expectedSeq} is missing (the next row is ${row.seq}): removed` };
+      if (row.prevHash !== prev) return { ok: false, rows: expectedSeq - 1, seq: row.seq, problem: `row ${row.seq} does not link to row ${row.seq - 1}: removed, inserted or reordered` };
+      if (hashOf(row) !== row.hash) return { ok: false, rows: expectedSeq - 1, seq: row.seq, problem: `row ${row.seq} was altered: its content does not match its hash` };
+      prev = row.hash;
+      expectedSeq++;
+    }
+    if (page.length < pageSize) return { ok: true, rows: expectedSeq - 1, head: prev };
+    after = expectedSeq - 1;
+  }
+}
