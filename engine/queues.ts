@@ -124,6 +124,9 @@ export class RouteQueues {
         lockDuration: this.opts.lockDurationMs ?? 60_000,
         // A job whose worker died (kill -9) is found and handed to another within this.
         stalledInterval: Math.min(30_000, this.opts.lockDurationMs ?? 60_000),
+        // A worker that dies with a job is an accident, not a verdict on the job: allow several
+        // before BullMQ fails it (then it goes to the dead letters like any other failure).
+        maxStalledCount: 5,
         settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(route, attemptsMade) },
       });
       worker.on('failed', (job, err) => {

@@ -14,6 +14,9 @@
  * inside them is never taken for a tag; end tags must match their start tags. It does not check
  * namespaces, entities or characters: the format's own reader (`inspect`/`parse`) does that on
  * every part before it is sent, so a document the scanner misreads is refused, never mis-sent.
+ * Known limits, each refused with a message rather than guessed: the count must be plain digits
+ * (no comment, CDATA or character reference inside it), and the encoding ASCII-compatible (not UTF-16).
+ * The header element is matched by local name; its namespace is the reader's to check.
  */
 import { ValidationError } from './errors.ts';
 

@@ -3,6 +3,7 @@
  * lines ignored, the first line a header. A broken record line is a rejected record, not a rejected
  * batch, so it comes back as a PartnerRecord that already carries its error.
  */
+import { splitGvs } from './split.ts';
 import { defineFormat, maskPersonCodes, ValidationError, type BatchHeader, type PartnerRecord, type ParsedBatch, type RecordError } from '../../engine/index.ts';
 
 export const GVS_RECORD_TYPES: readonly string[] = ['status', 'benefit', 'service', 'assistant'];
@@ -166,4 +167,5 @@ export const gvsFormat = defineFormat({
   contentTypes: ['application/x-ndjson'],
   parse: (body) => parseGvsBatch(body),
   inspect: (body) => inspectGvsBatch(body),
+  split: splitGvs,
 });

@@ -4,7 +4,7 @@
  * the header and whose children Status, Benefit, Service and Assistant are the records, in any order.
  */
 import iconv from 'iconv-lite';
-import { defineFormat, readXml, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
+import { defineFormat, readXml, splitXml, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
 
 export const LIETIS_NS = 'urn:lv:daugavpils:lietis:export:2';
 export const LIETIS_RECORDS = ['Status', 'Benefit', 'Service', 'Assistant'] as const;
@@ -162,4 +162,17 @@ export const lietisFormat = defineFormat({
     const { header, records } = parseLietisBatch(body, contentType, { countOnly: true });
     return { header, recordCount: records.length };
   },
+  split: (body, maxBytes) => splitLietis(body, maxBytes),
 });
+
+/**
+ * Splits on the bytes: windows-1257 and UTF-8 are ASCII-compatible, so markup is found without
+ * decoding and every part keeps the document's bytes (and declaration); only Export@count changes.
+ */
+export function splitLietis(body: Buffer, maxBytes: number): Buffer[] {
+  const charset = charsetOf(body);
+  if (charset.startsWith('utf-16') || !iconv.encodingExists(charset)) {
+    throw new ValidationError('HUB_ERR_BATCH_ENCODING', `a ${charset} document cannot be split; LIETIS documents are windows-1257 (or UTF-8)`, 415, { field: 'encoding' });
+  }
+  return splitXml(body, maxBytes, { recordDepth: 2, count: { rootAttribute: 'count' }, countName: 'Export@count', decode: (b) => iconv.decode(b, charset) });
+}

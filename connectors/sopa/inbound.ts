@@ -2,7 +2,7 @@
  * Reads a SOPA bulk-export batch (partners/sopa.md): one XML document, namespace
  * urn:lv:zzdats:sopa:spolis:1, a Galvene header and up to four record sections.
  */
-import { defineFormat, readXml, elementToObject, ValidationError, type PartnerRecord, type BatchHeader } from '../../engine/index.ts';
+import { defineFormat, readXml, elementToObject, splitXml, ValidationError, type PartnerRecord, type BatchHeader } from '../../engine/index.ts';
 
 export const SOPA_NS = 'urn:lv:zzdats:sopa:spolis:1';
 const SECTIONS: Record<string, string> = {
@@ -66,4 +66,9 @@ export const sopaFormat = defineFormat({
     const { header, records } = parseSopaBatch(body, { countOnly: true });
     return { header, recordCount: records.length };
   },
+  // Sections keep their order and each part gets the Galvene with its own IerakstuSkaits.
+  split: (body, maxBytes) => splitXml(body, maxBytes, {
+    recordDepth: 3, count: { headerElement: 'Galvene', element: 'IerakstuSkaits' }, countName: 'Galvene/IerakstuSkaits',
+    decode: (b) => b.toString('utf8'),
+  }),
 });
