@@ -75,7 +75,11 @@ async function push(url: string, s: LoadSpec): Promise<{ accepted: number; rejec
   }
 }
 
-async function hubRun(specs: LoadSpec[], pushers: number): Promise<{ seconds: number; accepted: number; rejected: number; failed: number; peakRssMiB: number }> {
+/**
+ * The hub as it is deployed: `--role api` takes the PUTs, `--role worker` processes the queues
+ * (DESIGN.md §7). `workers: 0` runs one process with every role instead.
+ */
+async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Promise<{ seconds: number; accepted: number; rejected: number; failed: number; peakRssMiB: Record<string, number> }> {
   const db = await createTestDatabase();
   const q = testQueuePrefix();
   const dir = configDir(specs);
@@ -83,13 +87,13 @@ async function hubRun(specs: LoadSpec[], pushers: number): Promise<{ seconds: nu
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // The heap bound a production worker runs with (README): V8 then collects instead of growing.
   const extra = (process.env.BENCH_NODE_ARGS ?? `--max-old-space-size=${HUB_HEAP_MB}`).split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...profile, ...extra, '--import', 'tsx', 'engine/cli.ts', 'start'], {
-    env: { ...process.env, DATABASE_URL: db.url, REDIS_URL, HUB_QUEUE_PREFIX: q.prefix, HUB_CONFIG_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const env = { ...process.env, DATABASE_URL: db.url, REDIS_URL, HUB_QUEUE_PREFIX: q.prefix, HUB_CONFIG_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn' };
+  const start = (role: string): ChildProcess => spawn(process.execPath, [...profile, ...extra, '--import', 'tsx', 'engine/cli.ts', 'start', '--role', role], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const procs: [string, ChildProcess][] = workers === 0 ? [['all', start('all')]] : [['api', start('api')], ...Array.from({ length: workers }, (_, i) => [`worker${i + 1}`, start('worker')] as [string, ChildProcess])];
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitHttp(url, child);
+    await waitHttp(url, procs[0][1]);
+    await new Promise((r) => setTimeout(r, 1500)); // workers finish starting
     const t0 = performance.now();
     const queue = [...specs];
     const results = await Promise.all(Array.from({ length: pushers }, async () => {
@@ -101,11 +105,11 @@ async function hubRun(specs: LoadSpec[], pushers: number): Promise<{ seconds: nu
     const flat = results.flat();
     return {
       seconds, accepted: flat.reduce((a, r) => a + r.accepted, 0), rejected: flat.reduce((a, r) => a + r.rejected, 0),
-      failed: flat.filter((r) => r.status !== 'done').length, peakRssMiB: peakRss(child.pid!),
+      failed: flat.filter((r) => r.status !== 'done').length, peakRssMiB: Object.fromEntries(procs.map(([n, c]) => [n, peakRss(c.pid!)])),
     };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    for (const [, c] of procs) c.kill('SIGTERM');
+    await Promise.all(procs.map(([, c]) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
     await q.cleanup();
     await db.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -117,7 +121,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, allowPositionals: true, options: {
     records: { type: 'string', default: '200000' }, repeat: { type: 'string', default: '3' },
-    single: { type: 'string' }, pushers: { type: 'string', default: '4' },
+    single: { type: 'string' }, pushers: { type: 'string', default: '4' }, workers: { type: 'string', default: '1' },
   } });
   const single = values.single !== undefined;
   const records = Number(values.single ?? values.records);
@@ -135,7 +139,7 @@ export async function run(argv: string[]): Promise<void> {
       tok.push(tokenizeBaseline(specs.flatMap((s) => (s.source === 'gvs' ? [] : s.gen.batches.map((b) => ({ body: b, contentType: s.gen.contentType }))))));
       copy.push(await copyBaseline(specs.map((s) => ({ source: s.source, municipality: s.municipality, batches: s.gen.batches, contentType: s.gen.contentType }))));
     }
-    hub.push(await hubRun(specs, Number(values.pushers)));
+    hub.push(await hubRun(specs, Number(values.pushers), Number(values.workers)));
   }
   const hubS = median(hub.map((h) => h.seconds));
   const xmlRecords = specs.filter((s) => s.source !== 'gvs').reduce((a, s) => a + s.gen.recordCounts.reduce((x, y) => x + y, 0), 0);
@@ -144,7 +148,9 @@ export async function run(argv: string[]): Promise<void> {
     loads: specs.length, records: total, planted, bytes, repeat,
     hub: {
       medianSeconds: +hubS.toFixed(3), recordsPerSecond: Math.round(total / hubS), runs: hub.map((h) => +h.seconds.toFixed(3)),
-      accepted: hub[0].accepted, rejected: hub[0].rejected, failedLoads: hub[0].failed, peakRssMiB: Math.max(...hub.map((h) => h.peakRssMiB)),
+      accepted: hub[0].accepted, rejected: hub[0].rejected, failedLoads: hub[0].failed,
+      processes: Number(values.workers) === 0 ? 'one process, every role' : `1 api + ${values.workers} worker process(es)`,
+      peakRssMiB: Object.fromEntries(Object.keys(hub[0].peakRssMiB).map((k) => [k, Math.max(...hub.map((h) => h.peakRssMiB[k]))])),
     },
     baselines: single ? undefined : {
       saxesTokenizeXml: { medianSeconds: +median(tok).toFixed(3), recordsPerSecond: Math.round(xmlRecords / median(tok)) },
@@ -160,7 +166,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   process.stdout.write(rows.map((r) => `${r[0].padEnd(40)} ${r[1].padStart(9)} ${r[2].padStart(10)}`).join('\n') + '\n');
   process.stdout.write(`${specs.length} loads, ${total} records (${planted} planted errors; rejected ${hub[0].rejected}), ${(bytes / 1e6).toFixed(0)} MB; `
-    + `hub peak RSS ${result.hub.peakRssMiB} MiB${result.ratioToSlowerBaseline ? `; hub / slower baseline ${result.ratioToSlowerBaseline}×` : ''}; runs ${result.hub.runs.join(', ')} s\n`);
+    + `${result.hub.processes}, peak RSS MiB ${JSON.stringify(result.hub.peakRssMiB)}${result.ratioToSlowerBaseline ? `; hub / slower baseline ${result.ratioToSlowerBaseline}×` : ''}; runs ${result.hub.runs.join(', ')} s\n`);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${result.benchmark}.json`, JSON.stringify(result, null, 2) + '\n');
 }
