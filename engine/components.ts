@@ -81,12 +81,34 @@ export interface TransformerSpec extends ComponentSpec {
   transform(record: PartnerRecord, ctx: TransformContext): Decision;
   /** The partner's spelling of a canonical field, so rejections name what the partner sent. */
   partnerField(kind: Decision['kind'], canonicalField: string): string;
+  /** The partner's codes for a classifier field, so a CLASSIFIER rejection lists what it may send. */
+  partnerCodes?(canonicalField: string): string[] | undefined;
+}
+
+/** The classifier tables every municipal partner's transformer keeps (partner code → canonical). */
+export interface ClassifierTables {
+  STATUS: Record<string, string>; ROLE: Record<string, string>; BENEFIT: Record<string, string>; OUTCOME: Record<string, string>;
+  SERVICE: Record<string, string>; UNIT: Record<string, string>; CATEGORY: Record<string, string>;
+}
+
+const TABLE_OF_FIELD: Record<string, keyof ClassifierTables> = {
+  status: 'STATUS', 'members.role': 'ROLE', benefitType: 'BENEFIT', outcome: 'OUTCOME', serviceType: 'SERVICE', 'volume.unit': 'UNIT', category: 'CATEGORY',
+};
+
+/** partnerCodes for a transformer from its classifier tables. */
+export function partnerCodesFrom(tables: ClassifierTables): (canonicalField: string) => string[] | undefined {
+  return (f) => {
+    const name = TABLE_OF_FIELD[f];
+    return name ? Object.keys(tables[name]) : undefined;
+  };
 }
 
 export interface ValidateContext {
   load: LoadContext;
   /** Maps a canonical field to the partner's spelling (identity when no transformer preceded). */
   fieldName(kind: Decision['kind'], canonicalField: string): string;
+  /** The partner's codes of a classifier field, when the preceding transformer knows them. */
+  partnerCodes?(canonicalField: string): string[] | undefined;
 }
 
 export interface ValidatorSpec extends ComponentSpec {

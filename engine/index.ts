@@ -8,4 +8,15 @@ export type { RouteDef, PartnerDef, HubConfig, Step, Trigger, RetryPolicy } from
 export { Registry } from './registry.ts';
 export { createLogger, maskPersonCodes, type Logger } from './logger.ts';
 export { readXml, elementToObject, type XmlElement } from './xml.ts';
+export { parseXmlTree, childElement, childElements, textOf, attrValue, lookupNamespace, XmlTreeError, type XElement, type XAttr, type XChild } from './xml-tree.ts';
+export { excC14n } from './c14n.ts';
+export { createSigningIdentity, type SigningIdentity } from './signing.ts';
+export {
+  signEnvelope, verifyEnvelope, SOAP11_NS, WSSE_NS, WSU_NS, DS_NS,
+  type SignEnvelopeOptions, type VerifyEnvelopeOptions, type VerifyEnvelopeResult,
+} from './ws-security.ts';
+export {
+  soapEnvelope, soapPayload, soapFault, readSoapFault, leafValues, postSoap, faultToError, xmlEscape, xmlFields,
+  type SoapFault, type XmlFields, type XmlLeaf, type SoapPostOptions, type SoapHttpResponse,
+} from './soap.ts';
 export { normalizePersonCode, personCodeProblem, makePersonCode, checkDigit, isNewStyle, isRealDate } from './validation/person-code.ts';

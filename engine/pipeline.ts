@@ -108,7 +108,7 @@ export function prepareBatch(registry: Registry, input: PrepareInput): Prepared 
           return;
         }
       } else {
-        const errors = step.spec.validate(value as Decision, { load: ctx, fieldName });
+        const errors = step.spec.validate(value as Decision, { load: ctx, fieldName, partnerCodes: transformer?.partnerCodes });
         if (errors.length) {
           const d = value as Decision;
           rejected.push({ index, naturalKey: d.decisionId ? naturalKey(d) : null, kind: d.kind ?? null, errors });

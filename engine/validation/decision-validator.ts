@@ -44,7 +44,11 @@ function fromAjv(e: ErrorObject, record: Decision, ctx: ValidateContext): Record
   const code: RejectionCode = e.keyword === 'enum' ? 'CLASSIFIER' : rule === 'REQUIRED' ? 'FORMAT' : rule;
   const value = JSON.stringify(e.data);
   if (e.keyword === 'enum') {
-    return { field, code, message: `${field} ${value} is not a known code; valid: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` };
+    // The partner's own codes when its transformer knows them: "valid: TRUCIGA, MAZNODROSINATA",
+    // not the canonical NEEDY, LOW_INCOME it never sends.
+    const valid = ctx.partnerCodes?.(p.generic) ?? (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+    const shown = typeof e.data === 'string' && e.data.startsWith('"') ? e.data : value;
+    return { field, code, message: `${field} ${shown} is not a known code; valid: ${valid.join(', ')}` };
   }
   return { field, code, message: `${field} ${value} ${e.message ?? 'is invalid'}` };
 }

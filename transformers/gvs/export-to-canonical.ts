@@ -4,7 +4,8 @@
  * hyphen) but never judged here: a value that cannot be mapped is passed on in a form the validator
  * rejects with the right code and the GVS field name.
  */
-import { defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
+import { partnerCodesFrom, defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
+import * as CODES from './codes.ts';
 import { STATUS, ROLE, BENEFIT, OUTCOME, SERVICE, UNIT, CATEGORY, code } from './codes.ts';
 
 type Data = Record<string, unknown>;
@@ -138,4 +139,5 @@ export const gvsExportToCanonical = defineTransformer({
   summary: 'Maps each GVS record line (status, benefit, service, assistant) to its canonical decision.',
   transform: gvsToCanonical,
   partnerField: gvsField,
+  partnerCodes: partnerCodesFrom(CODES),
 });

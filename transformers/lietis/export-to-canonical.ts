@@ -4,7 +4,8 @@
  * hyphenated personal codes, classifier codes) but never judged here: a value that is not in
  * LIETIS's shape is passed on as sent for the validator to reject with the rule's code.
  */
-import { defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
+import { partnerCodesFrom, defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
+import * as CODES from './codes.ts';
 import { BENEFIT, CATEGORY, OUTCOME, ROLE, SERVICE, STATUS, UNIT, code, date, decimal, hours, month } from './codes.ts';
 
 /** A record's attributes, as the lietis/batch format hands them over; Status also has `Member`. */
@@ -95,4 +96,5 @@ export const lietisExportToCanonical = defineTransformer({
   summary: 'Maps each LIETIS record (Status, Benefit, Service, Assistant) to its canonical decision.',
   transform: lietisToCanonical,
   partnerField: lietisField,
+  partnerCodes: partnerCodesFrom(CODES),
 });

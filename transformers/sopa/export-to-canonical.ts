@@ -3,7 +3,8 @@
  * Pure: no I/O. Values are normalised (codes without hyphen, classifier codes mapped) but never
  * judged here: a value that cannot be mapped is passed on as sent for the validator to reject.
  */
-import { defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
+import { partnerCodesFrom, defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
+import * as CODES from './codes.ts';
 import { STATUS, ROLE, BENEFIT, OUTCOME, SERVICE, UNIT, CATEGORY, code } from './codes.ts';
 
 type Data = Record<string, unknown>;
@@ -88,4 +89,5 @@ export const sopaExportToCanonical = defineTransformer({
   summary: 'Maps each SOPA record (Statuss, Pabalsts, Pakalpojums, AsistentaMenesis) to its canonical decision.',
   transform: sopaToCanonical,
   partnerField: (kind, f) => (kind === 'benefit' && f === 'householdId' ? 'MajsaimniecibaId' : FIELDS[f] ?? f),
+  partnerCodes: partnerCodesFrom(CODES),
 });

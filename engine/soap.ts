@@ -1,0 +1,168 @@
+/**
+ * SOAP 1.1 plumbing shared by every signed-SOAP connector and simulator (VSAA, VDEĀVK, BURVIS,
+ * LIETIS): envelopes and faults as partners/README.md describes them, reading a verified payload,
+ * and one HTTP POST with a hard deadline whose failures arrive as typed ConnectorErrors, so that
+ * each connector only maps its own payloads.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { ConnectorError } from './errors.ts';
+import { SOAP11_NS } from './ws-security.ts';
+import { childElement, childElements, textOf, type XElement } from './xml-tree.ts';
+
+const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+/** Escapes text or an attribute value for XML. */
+export const xmlEscape = (s: string): string => (/[&<>"]/.test(s) ? s.replace(/[&<>"]/g, (c) => ESC[c]) : s);
+
+/** A leaf value; undefined leaves are left out, so optional elements need no special casing. */
+export type XmlLeaf = string | number | boolean | undefined;
+/** Ordered children; a name may repeat (a list is its items one after another). */
+export type XmlFields = readonly (readonly [name: string, value: XmlLeaf | XmlFields])[];
+
+/** `[['A', '1'], ['B', [['C', 'x'], ['C', 'y']]]]` → `<A>1</A><B><C>x</C><C>y</C></B>` (default namespace). */
+export function xmlFields(fields: XmlFields): string {
+  let out = '';
+  for (const [name, value] of fields) {
+    if (value === undefined) continue;
+    out += typeof value === 'object' ? `<${name}>${xmlFields(value)}</${name}>` : `<${name}>${xmlEscape(String(value))}</${name}>`;
+  }
+  return out;
+}
+
+/** A payload element in its own default namespace: `<Name xmlns="ns">…</Name>`. */
+export const soapPayload = (ns: string, name: string, fields: XmlFields): string => `<${name} xmlns="${ns}">${xmlFields(fields)}</${name}>`;
+
+/** An unsigned SOAP 1.1 envelope around one payload; sign it with signEnvelope. */
+export const soapEnvelope = (payload: string): string =>
+  `<soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Body>${payload}</soap:Body></soap:Envelope>`;
+
+export interface SoapFault {
+  /** `Client`: the request is at fault, do not repeat it; `Server`: retry later. */
+  faultcode: 'Client' | 'Server';
+  faultstring: string;
+  /** The partner's detail/ErrorCode, e.g. PERSON_NOT_FOUND. */
+  errorCode: string;
+}
+
+/** The soap:Fault payload (for soapEnvelope) with detail/ErrorCode in the service's namespace. */
+export const soapFault = (ns: string, f: SoapFault): string =>
+  `<soap:Fault><faultcode>soap:${f.faultcode}</faultcode><faultstring>${xmlEscape(f.faultstring)}</faultstring>`
+  + `<detail><ErrorCode xmlns="${ns}">${xmlEscape(f.errorCode)}</ErrorCode></detail></soap:Fault>`;
+
+/** The fault a Body holds, or undefined when the Body holds an ordinary payload. */
+export function readSoapFault(body: XElement): SoapFault | undefined {
+  const fault = childElement(body, SOAP11_NS, 'Fault');
+  if (!fault) return undefined;
+  const leaf = (name: string): string => {
+    const el = childElements(fault).find((c) => c.local === name);
+    return el ? textOf(el).trim() : '';
+  };
+  const code = leaf('faultcode');
+  const detail = childElements(fault).find((c) => c.local === 'detail');
+  const errorEl = detail && childElements(detail).find((c) => c.local === 'ErrorCode');
+  return {
+    faultcode: /(^|:)Client$/.test(code) ? 'Client' : 'Server',
+    faultstring: leaf('faultstring'),
+    errorCode: errorEl ? textOf(errorEl).trim() : '',
+  };
+}
+
+/** Leaf children by local name (`<A>1</A><B>2</B>` → `{A: '1', B: '2'}`), trimmed; nested elements are skipped. */
+export function leafValues(el: XElement): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of childElements(el)) if (!c.children.some((k) => typeof k === 'object' && 'local' in k)) out[c.local] = textOf(c).trim();
+  return out;
+}
+
+export interface SoapPostOptions {
+  timeoutMs: number;
+  soapAction?: string;
+  agent?: http.Agent;
+  /** The partner's name for error messages and details (e.g. `vsaa`). */
+  partner: string;
+  /** Responses larger than this are refused. @defaultValue 4 MiB */
+  maxResponseBytes?: number;
+}
+
+export interface SoapHttpResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/**
+ * POSTs a SOAP 1.1 message. Resolves with any HTTP answer (a SOAP fault comes with status 500);
+ * rejects with ConnectorError HUB_ERR_PARTNER_UNAVAILABLE (503, retryable) when the partner cannot
+ * be reached, or HUB_ERR_PARTNER_TIMEOUT (504, retryable) when it does not answer within timeoutMs.
+ */
+export function postSoap(url: string, xml: string, opts: SoapPostOptions): Promise<SoapHttpResponse> {
+  const target = new URL(url);
+  const client = target.protocol === 'https:' ? https : http;
+  const limit = opts.maxResponseBytes ?? 4 * 1024 * 1024;
+  const details = { connector: opts.partner, url: `${target.origin}${target.pathname}` };
+  const headers = { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${opts.soapAction ?? ''}"`, 'content-length': Buffer.byteLength(xml) };
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let req: http.ClientRequest;
+    const fail = (e: Error): void => { if (!settled) { settled = true; clearTimeout(timer); reject(e); } };
+    // A deadline for the whole exchange, not a socket idle timer: a partner that trickles bytes still times out.
+    const timer = setTimeout(() => {
+      fail(new ConnectorError('HUB_ERR_PARTNER_TIMEOUT', `${opts.partner} did not answer within ${opts.timeoutMs} ms`, { retryable: true, httpStatus: 504, details }));
+      req.destroy();
+    }, opts.timeoutMs);
+    const send = (agent: http.Agent | false | undefined): void => {
+      req = client.request(target, { method: 'POST', agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > limit) {
+            req.destroy();
+            fail(new ConnectorError('HUB_ERR_PARTNER_RESPONSE', `${opts.partner} sent a response over ${limit} bytes`, { retryable: false, httpStatus: 502, details }));
+          } else chunks.push(c);
+        });
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (e) => fail(unreachable(opts.partner, e, details)));
+      });
+      req.on('error', (e) => {
+        const code = (e as NodeJS.ErrnoException).code;
+        // A kept-alive socket the partner closed meanwhile fails before a byte is answered; that
+        // request never reached the partner, so it goes once more on a fresh connection.
+        if (agent !== false && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') && !settled) send(false);
+        else fail(unreachable(opts.partner, e, details));
+      });
+      req.end(xml);
+    };
+    send(opts.agent);
+  });
+}
+
+function unreachable(partner: string, e: Error, details: Record<string, unknown>): ConnectorError {
+  const code = (e as NodeJS.ErrnoException).code ?? 'network error';
+  return new ConnectorError('HUB_ERR_PARTNER_UNAVAILABLE', `${partner} cannot be reached (${code})`, { retryable: true, httpStatus: 503, cause: e, details: { ...details, errno: code } });
+}
+
+/**
+ * The ConnectorError for a partner's SOAP fault, by its documented ErrorCode: PERSON_NOT_FOUND is
+ * a final 404, UNAVAILABLE (which VSAA also answers above its rate limit) a retryable 503, and
+ * anything else a final 502 that names the partner's code.
+ */
+export function faultToError(partner: string, operation: string, f: SoapFault): ConnectorError {
+  const details = { connector: partner, operation, partnerCode: f.errorCode, faultcode: f.faultcode };
+  const text = `${partner} ${operation}: ${f.errorCode || 'fault'}${f.faultstring ? ` (${f.faultstring})` : ''}`;
+  switch (f.errorCode) {
+    case 'PERSON_NOT_FOUND':
+      return new ConnectorError('HUB_ERR_PARTNER_NOT_FOUND', text, { retryable: false, httpStatus: 404, details });
+    case 'UNAVAILABLE':
+      return new ConnectorError('HUB_ERR_PARTNER_UNAVAILABLE', text, { retryable: true, httpStatus: 503, details });
+    case 'SIGNATURE_INVALID':
+      return new ConnectorError('HUB_ERR_PARTNER_REJECTED_SIGNATURE', text, { retryable: false, httpStatus: 502, details });
+    default:
+      return new ConnectorError('HUB_ERR_PARTNER_FAULT', text, { retryable: f.faultcode === 'Server', httpStatus: 502, details });
+  }
+}
