@@ -2,7 +2,7 @@
  * `spolis-hub`: start the hub, lint and test routes, generate simulated loads, benchmark.
  */
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { builtinRegistry } from './builtins.ts';
 import { lintConfig, loadConfig } from './route-loader.ts';
@@ -61,7 +61,9 @@ async function start(args: string[]): Promise<void> {
   const riga = hub.config.partners.find((p) => p.system === 'sopa' && p.municipality === '0001000');
   if (values.sandbox && riga && hub.url) {
     const k = keys.get(riga.id);
-    const file = resolve('../shared/partners/examples/sopa-batch.xml');
+    // The partner's example beside the checkout, or the identical copy the tests keep.
+    const shared = resolve('../shared/partners/examples/sopa-batch.xml');
+    const file = existsSync(shared) ? shared : resolve('test/fixtures/sopa-batch.xml');
     out.push('push the example SOPA batch:');
     out.push(`H="Authorization: Bearer ${k}"; U=${hub.url}/api/v1/loads; id=$(curl -sS --fail-with-body -H "$H" -H 'Content-Type: application/json' -d '{"source":"sopa","municipality":"0001000","period":"2026-10"}' $U | sed -E 's/.*"id":"([^"]+)".*/\\1/') && curl -sS --fail-with-body -H "$H" -X PUT -H 'Content-Type: application/xml' --data-binary @${file} $U/$id/batches/1 && curl -sS --fail-with-body -H "$H" -H 'Content-Type: application/json' -d '{"batches":1}' $U/$id/commit && sleep 2 && curl -sS --fail-with-body -H "$H" $U/$id; echo`);
   }
