@@ -25,7 +25,7 @@ export const DIMENSION_OF_CODE: Record<string, 'accuracy' | 'completeness' | 'ad
 /** Figures one batch contributes; kept on the batch row and summed when the load finishes. */
 export interface BatchQuality {
   acceptedByKind: Record<string, number>;
-  timeliness: Record<string, { checked: number; late: number; daysSum: number }>;
+  timeliness: Record<string, { checked: number; late: number; daysSum: number; dated?: number }>;
 }
 
 const DAY = 86_400_000;
@@ -42,12 +42,16 @@ export function batchQuality(records: Decision[], arrivedAt: Date): BatchQuality
   const arrived = arrivedAt.getTime();
   for (const d of records) {
     q.acceptedByKind[d.kind] = (q.acceptedByKind[d.kind] ?? 0) + 1;
-    const t = (q.timeliness[d.kind] ??= { checked: 0, late: 0, daysSum: 0 });
+    const t = (q.timeliness[d.kind] ??= { checked: 0, late: 0, daysSum: 0, dated: 0 });
     const month = 'month' in d ? d.month : d.decisionDate?.slice(0, 7);
     if (!month) continue;
     t.checked++;
     if (arrived >= deadline(month)) t.late++;
-    if (d.decisionDate) t.daysSum += Math.max(0, Math.floor((arrived - Date.parse(d.decisionDate)) / DAY));
+    // Assistant months carry no decision date: they count for lateness, not for days to arrival.
+    if (d.decisionDate) {
+      t.daysSum += Math.max(0, Math.floor((arrived - Date.parse(d.decisionDate)) / DAY));
+      t.dated = (t.dated ?? 0) + 1;
+    }
   }
   return q;
 }
@@ -58,13 +62,13 @@ const rate = (n: number, of: number): number => (of ? Math.round((n / of) * 10_0
 export async function qualityReport(tx: Db, loadId: string): Promise<Record<string, unknown>> {
   const batches = (await tx.query<{ quality: BatchQuality | null }>('SELECT quality FROM batches WHERE load_id = $1', [loadId])).rows;
   const accepted: Record<string, number> = {};
-  const timely: Record<string, { checked: number; late: number; daysSum: number }> = {};
+  const timely: Record<string, { checked: number; late: number; daysSum: number; dated: number }> = {};
   for (const b of batches) {
     if (!b.quality) continue;
     for (const [k, n] of Object.entries(b.quality.acceptedByKind)) accepted[k] = (accepted[k] ?? 0) + n;
     for (const [k, v] of Object.entries(b.quality.timeliness)) {
-      const t = (timely[k] ??= { checked: 0, late: 0, daysSum: 0 });
-      t.checked += v.checked; t.late += v.late; t.daysSum += v.daysSum;
+      const t = (timely[k] ??= { checked: 0, late: 0, daysSum: 0, dated: 0 });
+      t.checked += v.checked; t.late += v.late; t.daysSum += v.daysSum; t.dated += v.dated ?? 0;
     }
   }
   // One row per rejected record: its kind and the distinct codes it got.
@@ -106,7 +110,7 @@ export async function qualityReport(tx: Db, loadId: string): Promise<Record<stri
     return { failed: n, rate: rate(n, total), byKind: Object.fromEntries(kinds.map((k) => [k, { failed: f[k] ?? 0, rate: rate(f[k] ?? 0, received(k)) }])) };
   };
   const timeliness = Object.fromEntries(Object.entries(timely).map(([k, t]) => [k, {
-    checked: t.checked, late: t.late, lateRate: rate(t.late, t.checked), meanDaysToArrival: t.checked ? Math.round((t.daysSum / t.checked) * 10) / 10 : null,
+    checked: t.checked, late: t.late, lateRate: rate(t.late, t.checked), meanDaysToArrival: t.dated ? Math.round((t.daysSum / t.dated) * 10) / 10 : null,
   }]));
   const tAll = Object.values(timely).reduce((a, t) => ({ checked: a.checked + t.checked, late: a.late + t.late }), { checked: 0, late: 0 });
   const c = { checked: Number(consistency.checked), unknownHousehold: Number(consistency.unknown_household), outsideValidity: Number(consistency.outside_validity) };
