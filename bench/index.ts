@@ -8,8 +8,9 @@ const suites = which.length ? which : ['bulk'];
 for (const s of suites) {
   if (s === 'bulk') await (await import('./bulk.ts')).run(process.argv.slice(2));
   else if (s === 'ministry') await (await import('./ministry.ts')).run(process.argv.slice(2));
+  else if (s === 'query') await (await import('./query.ts')).run(process.argv.slice(2));
   else {
-    process.stderr.write(`unknown benchmark "${s}"; valid: bulk, ministry\n`);
+    process.stderr.write(`unknown benchmark "${s}"; valid: bulk, ministry, query\n`);
     process.exitCode = 2;
   }
 }

@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
-import { builtinRegistry } from './builtins.ts';
+import { builtinRegistry, startSandboxPartners, type SandboxPartner } from './builtins.ts';
+import { loadSigningIdentity, type SigningIdentity } from './signing.ts';
 import { lintConfig, loadConfig } from './route-loader.ts';
 import { createLogger } from './logger.ts';
 import { Hub, type Role } from './hub.ts';
@@ -39,16 +40,22 @@ async function start(args: string[]): Promise<void> {
 
   let partners: PartnerDef[] | undefined;
   const keys = new Map<string, string>();
+  let sims: SandboxPartner[] = [];
+  let signing: SigningIdentity | undefined;
   if (values.sandbox) {
+    // The agencies the hub calls are simulators on loopback that trust the hub's own certificate.
+    signing = await loadSigningIdentity(dataDir);
+    sims = await startSandboxPartners(signing.certPem);
     // Sandbox keys are fresh each run and exist only in this process; partners.yaml keeps hashes.
     partners = loadConfig(configDir(), registry).partners.map((p) => {
       const key = newKey();
       keys.set(p.id, key);
-      return { ...p, keyHashes: [hashKey(key)] };
+      const sim = p.endpoint ? sims.find((s) => s.system === p.system) : undefined;
+      return { ...p, keyHashes: [hashKey(key)], ...(sim ? { endpoint: sim.endpoint, certificate: sim.certPem } : {}) };
     });
   }
   const hub = await Hub.start({
-    configDir: configDir(), registry, logger, role, partners, dataDir,
+    configDir: configDir(), registry, logger, role, partners, dataDir, signing,
     databaseUrl: process.env.DATABASE_URL, redisUrl: redis.url, queuePrefix: process.env.HUB_QUEUE_PREFIX,
     lockDurationMs: process.env.HUB_LOCK_MS ? Number(process.env.HUB_LOCK_MS) : undefined,
     reconcileEveryMs: process.env.HUB_RECONCILE_MS ? Number(process.env.HUB_RECONCILE_MS) : undefined,
@@ -75,6 +82,7 @@ async function start(args: string[]): Promise<void> {
     const bound = setTimeout(() => process.exit(1), 10_000);
     bound.unref();
     await hub.close(7_000);
+    for (const sim of sims) await sim.close();
     await redis.stop();
     process.exit(0);
   };

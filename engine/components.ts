@@ -6,8 +6,9 @@
 import type { Decision, RecordError, Source } from '../schemas/canonical/model.ts';
 import type { Store } from '../store/index.ts';
 import type { Logger } from './logger.ts';
+import type { SigningIdentity } from './signing.ts';
 
-export type ComponentKind = 'format' | 'transformer' | 'validator' | 'outbound' | 'simulator';
+export type ComponentKind = 'format' | 'transformer' | 'validator' | 'outbound' | 'simulator' | 'call';
 
 export interface ComponentSpec {
   name: string;
@@ -155,6 +156,60 @@ export interface OutboundSpec extends ComponentSpec {
   create(options: Record<string, unknown>, ctx: OutboundContext): Outbound;
 }
 
+/** The partner a call component talks to, as partners.yaml registers it. */
+export interface CallTarget {
+  partnerId: string;
+  /** The partner's service endpoint (partners.yaml `endpoint`). */
+  endpoint: string;
+  /** The partner's certificate (PEM): its answers must be signed with it. */
+  certPem: string;
+}
+
+export interface CallContext {
+  target: CallTarget;
+  /** The hub's own key and certificate, which the partner has registered. */
+  identity: SigningIdentity;
+  logger: Logger;
+}
+
+/** One per-person question, already validated by the query API (personCode canonical). */
+export interface CallRequest {
+  personCode: string;
+  purpose: string;
+  /** YYYY-MM; the component picks its partner's default when absent. */
+  periodFrom?: string;
+  periodTo?: string;
+  /** The ATVK of the municipality that asks. */
+  requesterId: string;
+  /** Unique per question; the partner's own audit keeps it. */
+  requestId: string;
+}
+
+export interface CallOptions {
+  /** The whole exchange must finish within this, or it fails with HUB_ERR_PARTNER_TIMEOUT. */
+  timeoutMs: number;
+}
+
+/**
+ * A synchronous exchange with a partner (a `call:` step): resolves with the canonical answer,
+ * rejects with a ConnectorError whose httpStatus is what the query API answers.
+ */
+export interface Call {
+  call(req: CallRequest, opts: CallOptions): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/**
+ * A component a `call:` step names. Kept apart from OutboundSpec: an outbound receives a batch and
+ * answers nothing, a call answers one question within a deadline, and its endpoint, certificate and
+ * policies come from the partner it names, not from the route.
+ */
+export interface CallSpec extends ComponentSpec {
+  /** The partners.yaml `system` whose entry gives endpoint, certificate and policies. */
+  partner: string;
+  create(options: Record<string, unknown>, ctx: CallContext): Call;
+}
+
 export interface PlantedError {
   batch: number;
   index: number;
@@ -195,3 +250,4 @@ export const defineTransformer = (s: TransformerSpec): TransformerSpec => s;
 export const defineValidator = (s: ValidatorSpec): ValidatorSpec => s;
 export const defineOutbound = (s: OutboundSpec): OutboundSpec => s;
 export const defineSimulator = (s: SimulatorSpec): SimulatorSpec => s;
+export const defineCall = (s: CallSpec): CallSpec => s;

@@ -12,6 +12,7 @@ import type { Outbound } from './components.ts';
 import { createServer } from './server.ts';
 import { registerLoadApi } from './load-api.ts';
 import { registerMinistryApi } from './ministry-api.ts';
+import { registerQueryApi } from './query-api.ts';
 import { PartnerAuth } from './auth.ts';
 import { RouteQueues } from './queues.ts';
 import { runBatch } from './pipeline.ts';
@@ -99,6 +100,10 @@ export class Hub {
       const signing = o.signing ?? await loadSigningIdentity(o.dataDir ?? './data');
       registerLoadApi(server, { store, registry: o.registry, routes: config.routes, auth: new PartnerAuth(config.partners), queues, logger: o.logger, signing });
       registerMinistryApi(server, { store, auth: new PartnerAuth(config.partners) });
+      registerQueryApi(server, {
+        routes: config.routes, partners: config.partners, configDir: o.configDir, registry: o.registry, redis, prefix: o.queuePrefix ?? '{spolis}',
+        identity: signing, logger: o.logger, auth: new PartnerAuth(config.partners), store, metrics,
+      });
     }
     const works = role === 'all' || role === 'worker';
     const pool = works && (o.prepareInThreads ?? true) ? createPrepPool() : undefined;

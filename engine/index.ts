@@ -12,11 +12,16 @@ export { parseXmlTree, childElement, childElements, textOf, attrValue, lookupNam
 export { excC14n } from './c14n.ts';
 export { createSigningIdentity, type SigningIdentity } from './signing.ts';
 export {
-  signEnvelope, verifyEnvelope, SOAP11_NS, WSSE_NS, WSU_NS, DS_NS,
-  type SignEnvelopeOptions, type VerifyEnvelopeOptions, type VerifyEnvelopeResult,
+  signEnvelope, signSoapBody, verifyEnvelope, SOAP11_NS, WSSE_NS, WSU_NS, DS_NS,
+  type CanonicalXml, type SignEnvelopeOptions, type VerifyEnvelopeOptions, type VerifyEnvelopeResult,
 } from './ws-security.ts';
 export {
   soapEnvelope, soapPayload, soapFault, readSoapFault, leafValues, postSoap, faultToError, xmlEscape, xmlFields,
   type SoapFault, type XmlFields, type XmlLeaf, type SoapPostOptions, type SoapHttpResponse,
 } from './soap.ts';
 export { normalizePersonCode, personCodeProblem, makePersonCode, checkDigit, isNewStyle, isRealDate } from './validation/person-code.ts';
+export {
+  createRng, LATVIAN_NAMES, familyNames, personCodeFor, corruptPersonCode, pad2, isoDate, isoMonth, formatCents, datesInMonth,
+  pickRecordKind, providerRegNo, planSchedule, plantRecords, plantedTruth, batchSizes, inBatches, SIMULATOR_CONFIG,
+  type Rng, type NamePool, type PersonName, type PersonCodeStyle, type DateParts, type MonthDates, type PlantVariant, type PlantOptions, type Planting,
+} from './simulation.ts';

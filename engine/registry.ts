@@ -3,7 +3,7 @@
  * knows every name, so it can say which names would be valid when a route names a wrong one.
  */
 import type {
-  ComponentKind, FormatSpec, OutboundSpec, SimulatorSpec, TransformerSpec, ValidatorSpec,
+  CallSpec, ComponentKind, FormatSpec, OutboundSpec, SimulatorSpec, TransformerSpec, ValidatorSpec,
 } from './components.ts';
 
 interface KindMap {
@@ -12,11 +12,12 @@ interface KindMap {
   validator: ValidatorSpec;
   outbound: OutboundSpec;
   simulator: SimulatorSpec;
+  call: CallSpec;
 }
 
 export class Registry {
   private readonly byKind: { [K in ComponentKind]: Map<string, KindMap[K]> } = {
-    format: new Map(), transformer: new Map(), validator: new Map(), outbound: new Map(), simulator: new Map(),
+    format: new Map(), transformer: new Map(), validator: new Map(), outbound: new Map(), simulator: new Map(), call: new Map(),
   };
 
   register<K extends ComponentKind>(kind: K, spec: KindMap[K]): this {

@@ -12,21 +12,15 @@ import { ConfigError } from './errors.ts';
 import { closest, type Registry } from './registry.ts';
 import type { ComponentKind } from './components.ts';
 import type { HubConfig, PartnerDef, RetryPolicy, RouteDef, Step } from './route-types.ts';
+import { DURATION_HINT, parseDuration } from './duration.ts';
+import { callStepProblem, certificateProblem, queryRouteProblems } from './partner-config.ts';
 
 /** @defaultValue used for every field a route's `onError` leaves out. */
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = { attempts: 8, backoff: 'exponential', delayMs: 2000, maxDelayMs: 300_000 };
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION_HINT = 'a duration such as "500ms", "2s", "1m" or "1h"';
+export { parseDuration };
 
-/** Milliseconds of "500ms", "2s", "1m" or "1h". @example parseDuration('2s') // 2000 */
-export function parseDuration(s: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(String(s).trim());
-  if (!m) throw new Error(`"${s}" is not ${DURATION_HINT}`);
-  return Number(m[1]) * UNITS[m[2]];
-}
-
-const STEP_KINDS: Record<string, ComponentKind> = { transform: 'transformer', validate: 'validator', to: 'outbound', call: 'outbound' };
+const STEP_KINDS: Record<string, ComponentKind> = { transform: 'transformer', validate: 'validator', to: 'outbound', call: 'call' };
 const PATTERN_HINTS: Record<string, string> = {
   '^[a-z0-9][a-z0-9-]*$': 'lower-case letters, digits and "-", starting with a letter or digit',
   '^[a-z0-9*][a-z0-9*-]*$': 'a partner id or a pattern with * such as sopa-*',
@@ -34,6 +28,7 @@ const PATTERN_HINTS: Record<string, string> = {
   '^sha256:[0-9a-f]{64}$': '"sha256:" followed by 64 lower-case hex digits',
   '^[0-9]+(ms|s|m|h)$': DURATION_HINT,
   '^/': 'a path starting with /',
+  '^https?://': 'a URL starting with https:// (or http:// on loopback)',
 };
 
 type Seg = string | number;
@@ -194,7 +189,7 @@ function read(file: string): YamlFile | string {
 
 const errCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
 
-function checkPartners(f: YamlFile): PartnerDef[] {
+function checkPartners(f: YamlFile, dir: string): PartnerDef[] {
   if (!f.syntaxOk) return [];
   const validate = schemaValidators().partners;
   if (!validate(f.data)) reportSchemaErrors(f, validate.errors);
@@ -205,11 +200,14 @@ function checkPartners(f: YamlFile): PartnerDef[] {
     const first = seen.get(p.id);
     if (first !== undefined) f.add(['partners', i, 'id'], `"${p.id}" is already the id of partners[${first}]; ids must be unique`);
     else seen.set(p.id, i);
+    const cert = typeof p.certificate === 'string' && !f.has(['partners', i, 'certificate']) ? certificateProblem(p.certificate, dir) : null;
+    if (cert) f.add(['partners', i, 'certificate'], cert);
   });
   return list as PartnerDef[];
 }
 
-function checkRoute(f: YamlFile, registry: Registry, partnerIds: string[] | undefined, stems: Set<string>): void {
+function checkRoute(f: YamlFile, registry: Registry, partners: PartnerDef[] | undefined, stems: Set<string>): void {
+  const partnerIds = partners?.map((p) => p?.id).filter((id): id is string => typeof id === 'string');
   if (!f.syntaxOk) return;
   const validate = schemaValidators().route;
   if (!validate(f.data)) reportSchemaErrors(f, validate.errors);
@@ -240,8 +238,11 @@ function checkRoute(f: YamlFile, registry: Registry, partnerIds: string[] | unde
       const spec = registry.get(kind, name);
       if (!spec) f.add(['steps', i, key], registry.describeUnknown(kind, name));
       else if (spec.config && isObj(s.options)) checkOptions(f, spec.config, s.options, ['steps', i, 'options']);
+      const missing = kind === 'call' && spec && partners ? callStepProblem(registry.get('call', name)!, partners) : null;
+      if (missing) f.add(['steps', i, key], missing);
     }
   });
+  for (const [segs, msg] of queryRouteProblems(r)) if (!f.has(segs)) f.add(segs, msg);
   const retry = isObj(r.onError) && isObj(r.onError.retry) ? r.onError.retry : {};
   const durations: [Seg[], unknown][] = [[['onError', 'retry', 'delay'], retry.delay], [['onError', 'retry', 'maxDelay'], retry.maxDelay]];
   (Array.isArray(r.steps) ? r.steps : []).forEach((s: unknown, i) => { if (isObj(s)) durations.push([['steps', i, 'timeout'], s.timeout]); });
@@ -291,13 +292,13 @@ function check(dir: string, registry: Registry): { problems: string[]; config: H
   }
   const partnersFile = path.join(dir, 'partners.yaml');
   const pf = read(partnersFile);
-  let partnerIds: string[] | undefined;
+  let partners: PartnerDef[] | undefined;
   if (typeof pf === 'string') {
     problems.push(fileProblem(partnersFile, `cannot read (${pf}); it lists the partners, e.g. "partners: []"`));
   } else {
-    config.partners = checkPartners(pf);
+    config.partners = checkPartners(pf, dir);
     // When partners.yaml is unreadable, unknown-partner errors in routes would only be noise.
-    if (pf.syntaxOk) partnerIds = config.partners.map((p) => p?.id).filter((id): id is string => typeof id === 'string');
+    if (pf.syntaxOk) partners = config.partners;
     problems.push(...pf.problems);
   }
   const stems = new Set(names.filter((n) => n.endsWith('.yaml')).map((n) => n.slice(0, -5)));
@@ -307,9 +308,17 @@ function check(dir: string, registry: Registry): { problems: string[]; config: H
     if (!name.endsWith('.yaml') || name === 'partners.yaml') continue;
     const f = read(file);
     if (typeof f === 'string') { problems.push(fileProblem(file, `cannot read (${f})`)); continue; }
-    checkRoute(f, registry, partnerIds, stems);
+    checkRoute(f, registry, partners, stems);
     problems.push(...f.problems);
     if (f.problems.length === 0) config.routes.push(toRoute(f));
+  }
+  // The query API finds a route by its service, so a service has one route.
+  const byService = new Map<string, string>();
+  for (const r of config.routes) {
+    if (!('query' in r.from)) continue;
+    const other = byService.get(r.from.query.service);
+    if (other) problems.push({ file: r.file, line: 1, text: `${r.file}:1: from.query.service: "${r.from.query.service}" is already the service of route ${other}; one route per service` });
+    else byService.set(r.from.query.service, r.id);
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return { problems: problems.map((p) => p.text), config };

@@ -42,6 +42,16 @@ export interface PartnerDef {
   /** "sha256:<hex>" of each accepted bearer key. */
   keyHashes: string[];
   description?: string;
+  /** A partner the hub calls (a state agency): its service URL. */
+  endpoint?: string;
+  /** The partner's certificate: a PEM file (relative to the routes directory) or the PEM itself. */
+  certificate?: string;
+  /** Shared by every route that calls this partner (DESIGN.md §3). */
+  policies?: {
+    rateLimit?: { perSecond: number; maxWait?: string };
+    circuitBreaker?: { failures: number; openSeconds: number };
+    timeout?: string;
+  };
 }
 
 export interface HubConfig {

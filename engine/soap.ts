@@ -7,7 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ConnectorError } from './errors.ts';
-import { SOAP11_NS } from './ws-security.ts';
+import { SOAP11_NS, type CanonicalXml } from './ws-security.ts';
 import { childElement, childElements, textOf, type XElement } from './xml-tree.ts';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
@@ -19,18 +19,29 @@ export type XmlLeaf = string | number | boolean | undefined;
 /** Ordered children; a name may repeat (a list is its items one after another). */
 export type XmlFields = readonly (readonly [name: string, value: XmlLeaf | XmlFields])[];
 
-/** `[['A', '1'], ['B', [['C', 'x'], ['C', 'y']]]]` → `<A>1</A><B><C>x</C><C>y</C></B>` (default namespace). */
+// Characters XML 1.0 cannot carry at all, even escaped.
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const C14N_TEXT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' };
+
+/** Text escaped exactly as exclusive c14n writes it, so that what is built here needs no canonicalization. */
+function canonicalText(s: string): string {
+  if (NOT_XML.test(s)) throw new Error(`a control character cannot be sent in XML: ${JSON.stringify(s)}`);
+  return /[&<>\r]/.test(s) ? s.replace(/[&<>\r]/g, (c) => C14N_TEXT[c]) : s;
+}
+
+/** `[['A', '1'], ['B', [['C', 'x'], ['C', 'y']]]]` → `<A>1</A><B><C>x</C><C>y</C></B>` (default namespace, canonical form). */
 export function xmlFields(fields: XmlFields): string {
   let out = '';
   for (const [name, value] of fields) {
     if (value === undefined) continue;
-    out += typeof value === 'object' ? `<${name}>${xmlFields(value)}</${name}>` : `<${name}>${xmlEscape(String(value))}</${name}>`;
+    out += typeof value === 'object' ? `<${name}>${xmlFields(value)}</${name}>` : `<${name}>${canonicalText(String(value))}</${name}>`;
   }
   return out;
 }
 
-/** A payload element in its own default namespace: `<Name xmlns="ns">…</Name>`. */
-export const soapPayload = (ns: string, name: string, fields: XmlFields): string => `<${name} xmlns="${ns}">${xmlFields(fields)}</${name}>`;
+/** A payload element in its own default namespace, `<Name xmlns="ns">…</Name>`, in canonical form. */
+export const soapPayload = (ns: string, name: string, fields: XmlFields): CanonicalXml =>
+  `<${name} xmlns="${ns}">${xmlFields(fields)}</${name}>` as CanonicalXml;
 
 /** An unsigned SOAP 1.1 envelope around one payload; sign it with signEnvelope. */
 export const soapEnvelope = (payload: string): string =>
@@ -44,10 +55,10 @@ export interface SoapFault {
   errorCode: string;
 }
 
-/** The soap:Fault payload (for soapEnvelope) with detail/ErrorCode in the service's namespace. */
-export const soapFault = (ns: string, f: SoapFault): string =>
-  `<soap:Fault><faultcode>soap:${f.faultcode}</faultcode><faultstring>${xmlEscape(f.faultstring)}</faultstring>`
-  + `<detail><ErrorCode xmlns="${ns}">${xmlEscape(f.errorCode)}</ErrorCode></detail></soap:Fault>`;
+/** The soap:Fault (for signSoapBody or soapEnvelope) with detail/ErrorCode in the service's namespace, in canonical form. */
+export const soapFault = (ns: string, f: SoapFault): CanonicalXml =>
+  (`<soap:Fault><faultcode>soap:${f.faultcode}</faultcode><faultstring>${canonicalText(f.faultstring)}</faultstring>`
+  + `<detail><ErrorCode xmlns="${ns}">${canonicalText(f.errorCode)}</ErrorCode></detail></soap:Fault>`) as CanonicalXml;
 
 /** The fault a Body holds, or undefined when the Body holds an ordinary payload. */
 export function readSoapFault(body: XElement): SoapFault | undefined {

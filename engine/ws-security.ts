@@ -29,6 +29,13 @@ export interface SignEnvelopeOptions {
   ttlSeconds?: number;
 }
 
+/**
+ * XML that is already its own exclusive canonical form inside a soap:Body, as soapPayload and
+ * soapFault build it (engine/soap.ts). Only those builders make one, which is what lets
+ * signSoapBody skip parsing.
+ */
+export type CanonicalXml = string & { readonly __canonical: unique symbol };
+
 export interface VerifyEnvelopeOptions {
   now?: Date;
   /** A Timestamp created longer ago than this is stale. @defaultValue 300 */
@@ -92,6 +99,44 @@ function envelopeParts(root: XElement): { header?: XElement; body: XElement } {
   throw new Error('a SOAP 1.1 Envelope holds an optional Header and then a Body, nothing else');
 }
 
+/** The wsse:Security header signing the Body (by its id and the digest of its canonical form) and a new Timestamp. */
+function securityHeader(identity: SigningIdentity, opts: SignEnvelopeOptions, suffix: string, bodyId: string, bodyDigest: string, mustUnderstand: string): string {
+  const key = privateKeyOf(identity.keyPem);
+  const token = certificateOf(identity.certPem).derBase64;
+  const tsId = `TS-${suffix}`;
+  const tokenId = `X509-${suffix}`;
+  const now = opts.now ?? new Date();
+  const created = now.toISOString();
+  const expires = new Date(now.getTime() + (opts.ttlSeconds ?? 300) * 1000).toISOString();
+  const tsInner = `<wsu:Created>${created}</wsu:Created><wsu:Expires>${expires}</wsu:Expires></wsu:Timestamp>`;
+  // The Timestamp's and SignedInfo's canonical forms are written rather than computed: their shape is ours.
+  const tsDigest = sha256(`<wsu:Timestamp xmlns:wsu="${WSU_NS}" wsu:Id="${tsId}">${tsInner}`);
+  const siInner = `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"></ds:CanonicalizationMethod>`
+    + `<ds:SignatureMethod Algorithm="${RSA_SHA256}"></ds:SignatureMethod>`
+    + reference(tsId, tsDigest) + reference(bodyId, bodyDigest);
+  const signature = sign('sha256', Buffer.from(`<ds:SignedInfo xmlns:ds="${DS_NS}">${siInner}</ds:SignedInfo>`, 'utf8'), key).toString('base64');
+  return `<wsse:Security xmlns:wsse="${WSSE_NS}" xmlns:wsu="${WSU_NS}"${mustUnderstand}>`
+    + `<wsu:Timestamp wsu:Id="${tsId}">${tsInner}`
+    + `<wsse:BinarySecurityToken EncodingType="${BASE64_ENCODING}" ValueType="${X509V3_TOKEN}" wsu:Id="${tokenId}">${token}</wsse:BinarySecurityToken>`
+    + `<ds:Signature xmlns:ds="${DS_NS}"><ds:SignedInfo>${siInner}</ds:SignedInfo><ds:SignatureValue>${signature}</ds:SignatureValue>`
+    + `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${tokenId}" ValueType="${X509V3_TOKEN}"/></wsse:SecurityTokenReference></ds:KeyInfo>`
+    + '</ds:Signature></wsse:Security>';
+}
+
+/**
+ * A signed SOAP 1.1 message around `content` (a payload or a fault from soapPayload/soapFault).
+ * The hub's own path: the content is canonical by construction, so nothing is parsed and the
+ * cost is two SHA-256 digests and one RSA signature. Same output shape as signEnvelope.
+ */
+export function signSoapBody(content: CanonicalXml, identity: SigningIdentity, opts: SignEnvelopeOptions = {}): string {
+  const suffix = randomBytes(8).toString('hex');
+  const bodyId = `Body-${suffix}`;
+  const bodyAttrs = ` xmlns:wsu="${WSU_NS}" wsu:Id="${bodyId}"`;
+  const bodyDigest = sha256(`<soap:Body xmlns:soap="${SOAP11_NS}"${bodyAttrs}>${content}</soap:Body>`);
+  const security = securityHeader(identity, opts, suffix, bodyId, bodyDigest, ' soap:mustUnderstand="1"');
+  return `<soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Header>${security}</soap:Header><soap:Body${bodyAttrs}>${content}</soap:Body></soap:Envelope>`;
+}
+
 /**
  * Signs a SOAP 1.1 envelope: adds a wsse:Security header (Timestamp, BinarySecurityToken,
  * Signature) and a wsu:Id on the Body, leaving every other byte of `envelopeXml` as it was.
@@ -101,12 +146,7 @@ export function signEnvelope(envelopeXml: string, identity: SigningIdentity, opt
   const root = parseXmlTree(envelopeXml);
   const { header, body } = envelopeParts(root);
   if (header && childElement(header, WSSE_NS, 'Security')) throw new Error('the envelope already has a wsse:Security header');
-  const key = privateKeyOf(identity.keyPem);
-  const token = certificateOf(identity.certPem).derBase64;
   const suffix = randomBytes(8).toString('hex');
-  const tsId = `TS-${suffix}`;
-  const tokenId = `X509-${suffix}`;
-
   let bodyId = attrValue(body, WSU_NS, 'Id');
   let bodyAttrs = '';
   if (bodyId === undefined) {
@@ -121,27 +161,10 @@ export function signEnvelope(envelopeXml: string, identity: SigningIdentity, opt
     body.attrs.push({ qname: 'wsu:Id', prefix: 'wsu', local: 'Id', uri: WSU_NS, value: bodyId });
     bodyAttrs += ` wsu:Id="${bodyId}"`;
   }
-
-  const now = opts.now ?? new Date();
-  const created = now.toISOString();
-  const expires = new Date(now.getTime() + (opts.ttlSeconds ?? 300) * 1000).toISOString();
-  const tsInner = `<wsu:Created>${created}</wsu:Created><wsu:Expires>${expires}</wsu:Expires></wsu:Timestamp>`;
-  // The Timestamp's canonical form, written rather than computed: its shape is ours.
-  const tsDigest = sha256(`<wsu:Timestamp xmlns:wsu="${WSU_NS}" wsu:Id="${tsId}">${tsInner}`);
-  const siInner = `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"></ds:CanonicalizationMethod>`
-    + `<ds:SignatureMethod Algorithm="${RSA_SHA256}"></ds:SignatureMethod>`
-    + reference(tsId, tsDigest) + reference(bodyId, sha256(excC14n(body)));
-  const signature = sign('sha256', Buffer.from(`<ds:SignedInfo xmlns:ds="${DS_NS}">${siInner}</ds:SignedInfo>`, 'utf8'), key).toString('base64');
-
   const envPrefix = root.prefix;
   const mustUnderstand = envPrefix && lookupNamespace(header ?? root, envPrefix) === SOAP11_NS
     ? ` ${envPrefix}:mustUnderstand="1"` : ` xmlns:soapenv="${SOAP11_NS}" soapenv:mustUnderstand="1"`;
-  const security = `<wsse:Security xmlns:wsse="${WSSE_NS}" xmlns:wsu="${WSU_NS}"${mustUnderstand}>`
-    + `<wsu:Timestamp wsu:Id="${tsId}">${tsInner}`
-    + `<wsse:BinarySecurityToken EncodingType="${BASE64_ENCODING}" ValueType="${X509V3_TOKEN}" wsu:Id="${tokenId}">${token}</wsse:BinarySecurityToken>`
-    + `<ds:Signature xmlns:ds="${DS_NS}"><ds:SignedInfo>${siInner}</ds:SignedInfo><ds:SignatureValue>${signature}</ds:SignatureValue>`
-    + `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${tokenId}" ValueType="${X509V3_TOKEN}"/></wsse:SecurityTokenReference></ds:KeyInfo>`
-    + '</ds:Signature></wsse:Security>';
+  const security = securityHeader(identity, opts, suffix, bodyId, sha256(excC14n(body)), mustUnderstand);
 
   // Splice from the end backwards so that earlier offsets stay valid.
   const bodyAt = body.openEnd - (body.selfClosing ? 2 : 1);
@@ -198,25 +221,27 @@ function verifyOrThrow(xml: string, trustedCertPem: string, opts: VerifyEnvelope
   const ids = new Map<string, XElement>();
   collectIds(root, ids);
   const [signedInfo, signatureValue] = childElements(signatures[0]);
-  if (signedInfo?.uri !== DS_NS || signedInfo.local !== 'SignedInfo') reject('ds:Signature has no SignedInfo');
-  if (signatureValue?.uri !== DS_NS || signatureValue.local !== 'SignatureValue') reject('ds:Signature has no SignatureValue');
+  if (!isDs(signedInfo, 'SignedInfo')) reject('ds:Signature has no SignedInfo');
+  if (!isDs(signatureValue, 'SignatureValue')) reject('ds:Signature has no SignatureValue');
   const siChildren = childElements(signedInfo);
   const c14nMethod = siChildren[0];
-  if (c14nMethod?.local !== 'CanonicalizationMethod' || attrValue(c14nMethod, '', 'Algorithm') !== EXC_C14N) reject('SignedInfo must use exclusive c14n');
-  if (siChildren[1]?.local !== 'SignatureMethod' || attrValue(siChildren[1], '', 'Algorithm') !== RSA_SHA256) reject('the signature method must be RSA-SHA256');
+  if (!isDs(c14nMethod, 'CanonicalizationMethod') || attrValue(c14nMethod, '', 'Algorithm') !== EXC_C14N) reject('SignedInfo must use exclusive c14n');
+  if (!isDs(siChildren[1], 'SignatureMethod') || attrValue(siChildren[1], '', 'Algorithm') !== RSA_SHA256) reject('the signature method must be RSA-SHA256');
 
   const signed = new Set<XElement>();
   const signedIds: string[] = [];
   for (const ref of siChildren.slice(2)) {
-    if (ref.uri !== DS_NS || ref.local !== 'Reference') reject(`unexpected ${ref.qname} in SignedInfo`);
+    if (!isDs(ref, 'Reference')) reject(`unexpected ${ref.qname} in SignedInfo`);
     const uri = attrValue(ref, '', 'URI') ?? '';
     const target = uri.startsWith('#') ? ids.get(uri.slice(1)) : undefined;
     if (!target) reject(`reference ${JSON.stringify(uri)} does not name an element of the message`);
-    const [transforms, digestMethod, digestValue] = childElements(ref);
-    const transformList = transforms?.local === 'Transforms' ? childElements(transforms) : [];
-    if (transformList.length !== 1 || attrValue(transformList[0], '', 'Algorithm') !== EXC_C14N) reject(`reference ${uri} must have exactly the exclusive c14n transform`);
-    if (digestMethod?.local !== 'DigestMethod' || attrValue(digestMethod, '', 'Algorithm') !== SHA256) reject(`reference ${uri} must use SHA-256`);
-    if (digestValue?.local !== 'DigestValue') reject(`reference ${uri} has no DigestValue`);
+    const [transforms, digestMethod, digestValue, extra] = childElements(ref);
+    const transformList = isDs(transforms, 'Transforms') ? childElements(transforms) : [];
+    if (transformList.length !== 1 || !isDs(transformList[0], 'Transform') || attrValue(transformList[0], '', 'Algorithm') !== EXC_C14N) {
+      reject(`reference ${uri} must have exactly the exclusive c14n transform`);
+    }
+    if (!isDs(digestMethod, 'DigestMethod') || attrValue(digestMethod, '', 'Algorithm') !== SHA256) reject(`reference ${uri} must use SHA-256`);
+    if (!isDs(digestValue, 'DigestValue') || extra) reject(`reference ${uri} must end with its DigestValue`);
     const digest = createHash('sha256').update(excC14n(target!, inclusivePrefixes(transformList[0])), 'utf8').digest();
     if (!digest.equals(Buffer.from(textOf(digestValue).trim(), 'base64'))) {
       reject(`the digest of ${target!.qname} does not match: the ${target === body ? 'Body' : target === timestamp ? 'Timestamp' : 'element'} was altered`);
@@ -248,6 +273,8 @@ function verifyOrThrow(xml: string, trustedCertPem: string, opts: VerifyEnvelope
   const payload = childElements(body)[0];
   return { ok: true, body, payload, created, ...(expires === undefined ? {} : { expires }), signedIds };
 }
+
+const isDs = (el: XElement | undefined, local: string): boolean => el !== undefined && el.uri === DS_NS && el.local === local;
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 

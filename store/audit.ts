@@ -26,32 +26,58 @@ const GENESIS = '0'.repeat(64);
 
 interface Row extends AuditEntry { seq: number; at: string; prevHash: string; hash: string }
 
+/**
+ * Objects with their keys in jsonb's own order (shorter keys first, then bytewise): jsonb reorders
+ * the keys it stores, so `details` must hash the same as written and as read back.
+ */
+function jsonbOrder(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(jsonbOrder);
+  if (v === null || typeof v !== 'object') return v;
+  const keys = Object.keys(v).sort((a, b) => Buffer.byteLength(a) - Buffer.byteLength(b) || Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return Object.fromEntries(keys.map((k) => [k, jsonbOrder((v as Record<string, unknown>)[k])]));
+}
+
 /** The hashed content of a row: fixed field order, so the same row always hashes the same. */
 function contentOf(r: Omit<Row, 'hash'>): string {
   return JSON.stringify([r.seq, r.at, r.actor, r.subject ?? null, r.service, r.purpose ?? null, r.outcome,
-    r.requestSha256 ?? null, r.responseSha256 ?? null, r.details ?? null, r.prevHash]);
+    r.requestSha256 ?? null, r.responseSha256 ?? null, jsonbOrder(r.details ?? null), r.prevHash]);
 }
 
 const hashOf = (r: Omit<Row, 'hash'>): string => createHash('sha256').update(contentOf(r)).digest('hex');
 
 /** Appends one entry; throws if it cannot be written (callers must then not answer). */
 export async function appendAudit(db: Db, e: AuditEntry): Promise<{ seq: number; hash: string }> {
+  return (await appendAuditBatch(db, [e]))[0];
+}
+
+/**
+ * Appends entries in order, in one transaction under the chain's lock: all are written or none.
+ * Writers of many small rows (the query API) batch them so the lock is taken once per batch.
+ */
+export async function appendAuditBatch(db: Db, entries: AuditEntry[]): Promise<{ seq: number; hash: string }[]> {
+  if (entries.length === 0) return [];
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK]);
     const last = (await tx.query<{ seq: string; hash: string }>('SELECT a.seq::text AS seq, a.hash FROM audit_log a ORDER BY a.seq DESC LIMIT 1')).rows[0];
-    const row = {
-      seq: last ? Number(last.seq) + 1 : 1, at: new Date().toISOString(), ...e,
-      subject: e.subject ?? null, purpose: e.purpose ?? null, requestSha256: e.requestSha256 ?? null,
-      responseSha256: e.responseSha256 ?? null, details: e.details ?? null, prevHash: last?.hash ?? GENESIS,
-    };
-    const hash = hashOf(row);
+    let seq = last ? Number(last.seq) : 0;
+    let prevHash = last?.hash ?? GENESIS;
+    const rows = entries.map((e) => {
+      const row = {
+        seq: ++seq, at: new Date().toISOString(), ...e,
+        subject: e.subject ?? null, purpose: e.purpose ?? null, requestSha256: e.requestSha256 ?? null,
+        responseSha256: e.responseSha256 ?? null, details: e.details ?? null, prevHash,
+      };
+      prevHash = hashOf(row);
+      return { ...row, hash: prevHash };
+    });
+    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
     await tx.query(
       `INSERT INTO audit_log (seq, at, actor, subject, service, purpose, outcome, request_sha256, response_sha256, details, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12)`,
-      [row.seq, row.at, row.actor, row.subject, row.service, row.purpose, row.outcome, row.requestSha256, row.responseSha256,
-        row.details === null ? null : JSON.stringify(row.details), row.prevHash, hash],
+       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]::jsonb[], $11::text[], $12::text[])`,
+      [col('seq'), col('at'), col('actor'), col('subject'), col('service'), col('purpose'), col('outcome'), col('requestSha256'), col('responseSha256'),
+        rows.map((r) => (r.details === null ? null : JSON.stringify(r.details))), col('prevHash'), col('hash')],
     );
-    return { seq: row.seq, hash };
+    return rows.map((r) => ({ seq: r.seq, hash: r.hash }));
   });
 }
 

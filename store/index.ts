@@ -27,5 +27,5 @@ export async function openStore(url: string | undefined, opts: { dataDir?: strin
   await migrate(db);
   return { db, applyBatch: (input, pf) => applyBatch(db, input, pf), close: () => db.close() };
 }
-export { appendAudit, verifyAudit, type AuditEntry, type AuditVerdict } from './audit.ts';
+export { appendAudit, appendAuditBatch, verifyAudit, type AuditEntry, type AuditVerdict } from './audit.ts';
 export { listDeadLetters, reopenDeadLetters, type DeadLetter } from './dead-letters.ts';

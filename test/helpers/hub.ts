@@ -34,21 +34,32 @@ export interface TestHub {
   db: TestDatabase;
   /** Everything the hub logged, for assertions on masking. */
   logs: string[];
+  /** The Redis key prefix of its queues and partner policies. */
+  prefix: string;
   stop(): Promise<void>;
 }
 
-export async function startTestHub(opts: { configDir?: string } = {}): Promise<TestHub> {
-  const db = await createTestDatabase();
-  const q = testQueuePrefix();
+export interface TestHubOptions {
+  configDir?: string;
+  /** Replaces TEST_PARTNERS (e.g. with a vsaa partner pointing at a simulator). */
+  partners?: PartnerDef[];
+  /** Another hub process on the same database and Redis prefix; stopping this one leaves them. */
+  shareWith?: TestHub;
+}
+
+export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
+  const shared = opts.shareWith;
+  const db = shared ? { ...shared.db, drop: async () => {} } : await createTestDatabase();
+  const q = shared ? { prefix: shared.prefix, cleanup: async () => {} } : testQueuePrefix();
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const hub = await Hub.start({
     configDir: opts.configDir ?? process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
-    databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: TEST_PARTNERS, concurrency: 2,
+    databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: opts.partners ?? TEST_PARTNERS, concurrency: 2,
     signing: await testSigningIdentity(),
   });
   return {
-    hub, url: hub.url, db, logs,
+    hub, url: hub.url, db, logs, prefix: q.prefix,
     async stop() {
       await hub.close();
       await q.cleanup();

@@ -40,4 +40,9 @@ describe('audit log', () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => appendAudit(store.db, { actor: 'gvs-tukums', service: 'dlq.replay', outcome: 'reopened', details: { i } })));
     assert.deepEqual(await verifyAudit(store.db).then((v) => [v.ok, v.rows]), [true, 25]);
   });
+
+  it('verifies rows whose details jsonb stores with its keys in another order', async () => {
+    await appendAudit(store.db, { actor: 'operator:x', service: 'dlq.replay', outcome: 'reopened', details: { deadLetterId: 7, route: 'r', error: { message: 'm', code: 'C' } } });
+    assert.deepEqual(await verifyAudit(store.db).then((v) => [v.ok, v.rows]), [true, 6]);
+  });
 });

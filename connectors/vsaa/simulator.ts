@@ -1,0 +1,241 @@
+/**
+ * VSAA's PensionInfo service (EP50/EP51/EP52) as a real SOAP 1.1 server on loopback, behaving as
+ * shared/partners/vsaa.md says: WS-Security both ways (requests verified against the hub's
+ * registered certificate, every answer and fault signed with VSAA's own key), every documented
+ * fault, at most 20 requests a second per requester (UNAVAILABLE above that), and a repeated
+ * RequestId with other content refused. Tests flip `switches` for latency, outages and timeouts.
+ */
+import http from 'node:http';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  childElements, createSigningIdentity, excC14n, leafValues, normalizePersonCode, personCodeProblem, signSoapBody,
+  soapFault, soapPayload, verifyEnvelope, type CanonicalXml, type SigningIdentity, type XElement, type XmlFields,
+} from '../../engine/index.ts';
+import { VSAA_NS, VSAA_OPERATIONS, periodProblem, type VsaaErrorCode, type VsaaOperation } from './messages.ts';
+import { vsaaDataSet, type VsaaDataOptions, type VsaaDataSet, type VsaaPerson } from './simulator-data.ts';
+
+export const VSAA_PATH = '/ep/PensionInfo';
+const SCHEMAS = new URL('../../schemas/', import.meta.url);
+const FIELDS = ['RequestId', 'RequesterId', 'Purpose', 'PersonCode', 'PeriodFrom', 'PeriodTo'] as const;
+
+export interface VsaaSimulatorOptions {
+  /** The certificate registered for the hub: requests signed otherwise get SIGNATURE_INVALID. */
+  hubCertPem: string;
+  /** VSAA's own signing identity; one is generated when absent. */
+  identity?: SigningIdentity;
+  data?: VsaaDataOptions;
+  /** @defaultValue 20 (vsaa.md) */
+  rateLimitPerSecond?: number;
+  /** Requesters VSAA serves; others get ACCESS_DENIED. @defaultValue every ATVK of schemas/classifiers/municipalities.json */
+  requesters?: string[];
+  /** @defaultValue 0 (any free port) */
+  port?: number;
+}
+
+export interface VsaaSwitches {
+  /** Delay before every answer. */
+  latencyMs: number;
+  /** Accept requests and never answer them. */
+  timeout: boolean;
+  /** `http503`: an HTTP 503 from the front end, no SOAP; `unavailable`: VSAA's own UNAVAILABLE fault. */
+  outage: 'none' | 'http503' | 'unavailable';
+}
+
+export interface VsaaSimulator {
+  /** The service endpoint; its WSDL is at `${url}?wsdl`. */
+  url: string;
+  certPem: string;
+  data: VsaaDataSet;
+  switches: VsaaSwitches;
+  stats: { requests: number; faults: Partial<Record<VsaaErrorCode, number>> };
+  /** Closes (true) or reopens (false) the listening socket, so connections are refused meanwhile. */
+  refuseConnections(on: boolean): Promise<void>;
+  /** Default switches, empty rate windows, zero stats. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+class Fault extends Error {
+  constructor(readonly errorCode: VsaaErrorCode, message: string) { super(message); }
+}
+
+const defaultSwitches = (): VsaaSwitches => ({ latencyMs: 0, timeout: false, outage: 'none' });
+
+function allMunicipalities(): string[] {
+  const json = JSON.parse(readFileSync(new URL('classifiers/municipalities.json', SCHEMAS), 'utf8')) as { municipalities: { atvk: string }[] };
+  return json.municipalities.map((m) => m.atvk);
+}
+
+export async function startVsaaSimulator(opts: VsaaSimulatorOptions): Promise<VsaaSimulator> {
+  const identity = opts.identity ?? await createSigningIdentity('VSAA simulator');
+  const data = vsaaDataSet(opts.data);
+  const limit = opts.rateLimitPerSecond ?? 20;
+  const requesters = new Set(opts.requesters ?? allMunicipalities());
+  const windows = new Map<string, number[]>();
+  const seen = new Map<string, string>();
+  const sockets = new Set<Socket>();
+  let listening = false;
+  let port = opts.port ?? 0;
+
+  const sim: VsaaSimulator = {
+    url: '', certPem: identity.certPem, data, switches: defaultSwitches(), stats: { requests: 0, faults: {} },
+    async refuseConnections(on) {
+      if (on && listening) {
+        listening = false;
+        await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
+      } else if (!on && !listening) {
+        await listen();
+      }
+    },
+    reset() {
+      sim.switches = defaultSwitches();
+      windows.clear();
+      seen.clear();
+      sim.stats = { requests: 0, faults: {} };
+    },
+    async close() {
+      await sim.refuseConnections(true);
+    },
+  };
+
+  /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
+  const answer = (res: http.ServerResponse, status: number, payload: CanonicalXml): void => {
+    const xml = signSoapBody(payload, identity);
+    res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(xml);
+  };
+
+  const fault = (res: http.ServerResponse, f: Fault): void => {
+    sim.stats.faults[f.errorCode] = (sim.stats.faults[f.errorCode] ?? 0) + 1;
+    answer(res, 500, soapFault(VSAA_NS, { faultcode: f.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: f.message, errorCode: f.errorCode }));
+  };
+
+  /** Sliding one-second window per requester; a refused request does not count. */
+  const admit = (requester: string): boolean => {
+    const now = performance.now();
+    const w = (windows.get(requester) ?? []).filter((t) => now - t < 1000);
+    windows.set(requester, w);
+    if (w.length >= limit) return false;
+    w.push(now);
+    return true;
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET') return serveContract(res, path);
+    if (req.method !== 'POST' || path.pathname !== VSAA_PATH) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    sim.stats.requests++;
+    const sw = sim.switches;
+    if (sw.timeout) return; // the socket stays open until the client gives up or the simulator closes
+    if (sw.latencyMs > 0) await new Promise((r) => setTimeout(r, sw.latencyMs));
+    if (sw.outage === 'http503') {
+      res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>503 Service Unavailable</body></html>');
+      return;
+    }
+    try {
+      if (sw.outage === 'unavailable') throw new Fault('UNAVAILABLE', 'the service is temporarily unavailable, retry later');
+      const verified = verifyEnvelope(body, opts.hubCertPem);
+      if (!verified.ok) throw new Fault('SIGNATURE_INVALID', verified.reason);
+      const payload = verified.payload;
+      const operation = Object.values(VSAA_OPERATIONS).find((o) => payload?.uri === VSAA_NS && payload.local === o.request);
+      if (!payload || !operation) throw new Fault('INVALID_REQUEST', `the Body holds no ${Object.values(VSAA_OPERATIONS).map((o) => o.request).join(', ')}`);
+      const f = readRequest(payload);
+      if (!admit(f.RequesterId)) throw new Fault('UNAVAILABLE', `more than ${limit} requests a second from ${f.RequesterId}; retry later`);
+      const digest = createHash('sha256').update(excC14n(payload)).digest('base64');
+      const key = `${f.RequesterId}\u0000${f.RequestId}`;
+      const before = seen.get(key);
+      if (before !== undefined && before !== digest) throw new Fault('INVALID_REQUEST', `RequestId ${f.RequestId} was already used for another request`);
+      if (before === undefined) {
+        if (seen.size >= 100_000) seen.delete(seen.keys().next().value!);
+        seen.set(key, digest);
+      }
+      if (!requesters.has(f.RequesterId)) throw new Fault('ACCESS_DENIED', `requester ${f.RequesterId} may not use PensionInfo`);
+      const person = data.persons.get(normalizePersonCode(f.PersonCode)!);
+      if (!person) throw new Fault('PERSON_NOT_FOUND', 'VSAA has no record of this person');
+      answer(res, 200, soapPayload(VSAA_NS, operation.response, [[operation.list, rows(operation, person, f.PeriodFrom, f.PeriodTo)]]));
+    } catch (e) {
+      if (e instanceof Fault) fault(res, e);
+      else {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+        throw e;
+      }
+    }
+  };
+
+  const serveContract = (res: http.ServerResponse, path: URL): void => {
+    if (path.pathname === VSAA_PATH && path.searchParams.has('wsdl')) {
+      const wsdl = readFileSync(new URL('wsdl/vsaa-ep.wsdl', SCHEMAS), 'utf8').replace(/location="https:\/\/vsaa\.invalid[^"]*"/, `location="${sim.url}"`);
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(wsdl);
+    } else if (path.pathname === '/xsd/vsaa-ep.xsd') {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(readFileSync(new URL('xsd/vsaa-ep.xsd', SCHEMAS)));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= 1024 * 1024) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > 1024 * 1024) {
+        res.writeHead(413, { 'content-type': 'text/plain' }).end('request too large');
+        return;
+      }
+      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => { /* answered 500 above */ });
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+
+  const listen = (): Promise<void> => new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      port = (server.address() as AddressInfo).port;
+      sim.url = `http://127.0.0.1:${port}${VSAA_PATH}`;
+      listening = true;
+      resolve();
+    });
+  });
+  await listen();
+  return sim;
+}
+
+type RequestFields = Record<(typeof FIELDS)[number], string>;
+
+/** The request's fields in the XSD's order, or INVALID_REQUEST naming what is wrong. */
+function readRequest(payload: XElement): RequestFields {
+  const names = childElements(payload).map((c) => c.local);
+  if (names.join() !== FIELDS.join()) throw new Fault('INVALID_REQUEST', `the request must hold ${FIELDS.join(', ')} in this order; it holds ${names.join(', ') || 'nothing'}`);
+  const f = leafValues(payload) as RequestFields;
+  for (const k of FIELDS) if (!f[k]) throw new Fault('INVALID_REQUEST', `${k} is empty`);
+  if (!/^\d{7}$/.test(f.RequesterId)) throw new Fault('INVALID_REQUEST', 'RequesterId must be a municipality\'s ATVK code (7 digits)');
+  const codeProblem = personCodeProblem(f.PersonCode);
+  if (codeProblem) throw new Fault('INVALID_REQUEST', `PersonCode: ${codeProblem}`);
+  const period = periodProblem({ from: f.PeriodFrom, to: f.PeriodTo });
+  if (period) throw new Fault('INVALID_REQUEST', period);
+  return f;
+}
+
+/** The person's data that falls in [from, to] (months), as the response's list items. */
+function rows(op: VsaaOperation, p: VsaaPerson, from: string, to: string): XmlFields {
+  const inPeriod = (month: string): boolean => month >= from && month <= to;
+  if (op.service === 'ep50') {
+    return p.deductions.filter((d) => inPeriod(d.month)).map((d) => [op.item, [['Month', d.month], ['BenefitType', d.benefitType], ['Amount', d.amount], ['Reason', d.reason]]] as const);
+  }
+  if (op.service === 'ep52') {
+    return p.payments.filter((d) => inPeriod(d.month))
+      .map((d) => [op.item, [['Month', d.month], ['BenefitType', d.benefitType], ['Amount', d.amount], ['SentOn', d.sentOn], ['Channel', d.channel]]] as const);
+  }
+  // A grant belongs to the period when it is in force for at least part of it.
+  return p.grants.filter((g) => g.from.slice(0, 7) <= to && (g.to === undefined || g.to.slice(0, 7) >= from))
+    .map((g) => [op.item, [['BenefitType', g.benefitType], ['Amount', g.amount], ['From', g.from], ['To', g.to]]] as const);
+}
