@@ -4,6 +4,7 @@
 export * from './errors.ts';
 export * from '../schemas/canonical/model.ts';
 export * from './components.ts';
+export { compact, mapCode, quoteIfCanonical } from './mapping.ts';
 export type { RouteDef, PartnerDef, HubConfig, Step, Trigger, RetryPolicy } from './route-types.ts';
 export { Registry } from './registry.ts';
 export { createLogger, maskPersonCodes, type Logger } from './logger.ts';

@@ -7,7 +7,7 @@ import type { Registry } from './registry.ts';
 import type { RouteDef, PartnerDef } from './route-types.ts';
 import type { RouteQueues } from './queues.ts';
 import { PartnerAuth, assertAccess } from './auth.ts';
-import { httpError, isHubError } from './errors.ts';
+import { httpError } from './errors.ts';
 import { municipalityProblem, municipalities } from './validation/municipalities.ts';
 import { createLoad, getLoad, putBatch, commitLoad, listRejections, batchSummaries, type LoadRow, type Store } from '../store/index.ts';
 import { receiptXml } from './receipt.ts';
@@ -144,4 +144,3 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
   app.get('/api/v1/certificate', async (_req, reply) => reply.type('application/x-pem-file').send(deps.signing.certPem));
 }
 
-export { isHubError };

@@ -18,7 +18,7 @@ export interface XmlElement {
 }
 
 export interface XmlReadOptions {
-  /** Depth (root = 1) whose elements are records; shallower ones are handed to onContainer. */
+  /** Depth (root = 1) whose elements are records, handed over one at a time. */
   recordDepth: number;
   maxDepth?: number;
   /**
@@ -27,8 +27,6 @@ export interface XmlReadOptions {
    */
   buildDepth?: number;
   onRoot?(el: XmlElement): void;
-  /** A complete element shallower than recordDepth (e.g. a header), with its subtree. */
-  onContainer?(el: XmlElement, depth: number): void;
   onRecord(el: XmlElement, parent: string): void;
 }
 
@@ -89,8 +87,6 @@ export function readXml(text: string, opts: XmlReadOptions): void {
       opts.onRecord(el, parent?.name ?? '');
       // Drop the record from its parent so memory stays bounded by one record.
       parent?.children.pop();
-    } else if (depth < opts.recordDepth && depth > 1) {
-      opts.onContainer?.(el, depth);
     }
   });
   try {

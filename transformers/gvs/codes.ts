@@ -1,3 +1,4 @@
+import { mapCode } from '../../engine/index.ts';
 /** GVS's spelling of the classifiers (partners/classifiers.md): numeric codes, mapped to the canonical ones. */
 export const STATUS: Record<string, string> = { 1: 'NEEDY', 2: 'LOW_INCOME' };
 /** `firstMember` is a boolean; its String() is the key. */
@@ -21,8 +22,5 @@ export const CATEGORY: Record<string, string> = { 1: 'CHILD', 2: 'ADULT', 3: 'ST
 export function code(table: Record<string, string>, value: unknown): unknown {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'object') return value;
-  const key = String(value).trim();
-  if (key === '') return undefined;
-  if (Object.hasOwn(table, key)) return table[key];
-  return Object.values(table).includes(key) ? JSON.stringify(key) : key;
+  return mapCode(table, String(value).trim());
 }

@@ -4,7 +4,7 @@
  * hyphen) but never judged here: a value that cannot be mapped is passed on in a form the validator
  * rejects with the right code and the GVS field name.
  */
-import { partnerCodesFrom, defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
+import { compact, partnerCodesFrom, defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
 import * as CODES from './codes.ts';
 import { STATUS, ROLE, BENEFIT, OUTCOME, SERVICE, UNIT, CATEGORY, code } from './codes.ts';
 
@@ -50,11 +50,6 @@ export function hours(v: unknown): unknown {
   return v === null ? undefined : v;
 }
 
-/** Drops undefined members so the schema reports a missing field as REQUIRED, not as a type error. */
-function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
-}
 
 function base(d: Data, ctx: TransformContext) {
   return { municipality: ctx.header.municipality, source: 'gvs' as const, decisionId: text(d.decisionId) as string, decisionDate: text(d.decisionDate) as string };

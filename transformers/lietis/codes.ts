@@ -1,3 +1,5 @@
+import { mapCode, quoteIfCanonical } from '../../engine/index.ts';
+
 /**
  * LIETIS's spelling of the classifiers (partners/classifiers.md) and of its values (partners/lietis.md:
  * DD.MM.YYYY dates, MM.YYYY months, decimal commas), mapped to the canonical ones.
@@ -15,45 +17,34 @@ export const UNIT: Record<string, string> = { 'h/m': 'HOURS_PER_MONTH', 'd/m': '
 export const CATEGORY: Record<string, string> = { C: 'CHILD', A: 'ADULT', S: 'STUDENT' };
 
 /**
- * A value LIETIS did not spell its way but that is already in canonical spelling ("NEEDY",
- * "2026-10-01", "89.40") is quoted, the convention of transformers/sopa/codes.ts: passed on as sent
- * it would satisfy the canonical schema and slip past the rule that a value outside the partner's
- * table or format is an error. Quoted, it is rejected with the rule's code and still shows the value.
+ * Codes are case-sensitive: classifiers.md spells them one way, and `g` or `TRUE` is not that
+ * spelling. Values already in canonical spelling ("NEEDY", "2026-10-01", "89.40") are quoted
+ * (the engine's quoteIfCanonical), or they would slip past the partner's own format.
  */
-const quoteIf = (canonical: boolean, value: string): string => (canonical ? JSON.stringify(value) : value);
+export const code = mapCode;
 
-/**
- * A known code maps to its canonical value; an unknown one passes through (quoted when it is a
- * canonical code) so that the validator rejects it as CLASSIFIER with the value LIETIS sent. Codes
- * are case-sensitive: classifiers.md spells them one way, and `g` or `TRUE` is not that spelling.
- */
-export function code(table: Record<string, string>, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  return Object.hasOwn(table, value) ? table[value] : quoteIf(Object.values(table).includes(value), value);
-}
-
-/** "01.10.2026" → "2026-10-01". Anything else goes on as sent (see quoteIf), for the validator to reject as DATE. */
+/** "01.10.2026" → "2026-10-01". Anything else goes on as sent (see quoteIfCanonical), for the validator to reject as DATE. */
 export function date(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const m = /^(\d{2})\.(\d{2})\.(\d{4})$/.exec(value);
-  return m ? `${m[3]}-${m[2]}-${m[1]}` : quoteIf(/^\d{4}-\d{2}-\d{2}$/.test(value), value);
+  return m ? `${m[3]}-${m[2]}-${m[1]}` : quoteIfCanonical(/^\d{4}-\d{2}-\d{2}$/.test(value), value);
 }
 
-/** "10.2026" → "2026-10". Anything else goes on as sent (see quoteIf), for the validator to reject as PERIOD. */
+/** "10.2026" → "2026-10". Anything else goes on as sent (see quoteIfCanonical), for the validator to reject as PERIOD. */
 export function month(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const m = /^(\d{2})\.(\d{4})$/.exec(value);
-  return m ? `${m[2]}-${m[1]}` : quoteIf(/^\d{4}-\d{2}$/.test(value), value);
+  return m ? `${m[2]}-${m[1]}` : quoteIfCanonical(/^\d{4}-\d{2}$/.test(value), value);
 }
 
 /**
  * "89,40" → "89.40", "68" → "68"; the sign is kept so that "-12,30" is rejected as AMOUNT for being
  * negative rather than for its shape. Anything else (a decimal point, a thousands separator, letters)
- * goes on as sent (see quoteIf): the hub does not guess which separator a value meant.
+ * goes on as sent (see quoteIfCanonical): the hub does not guess which separator a value meant.
  */
 export function decimal(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  return /^-?\d+(,\d+)?$/.test(value) ? value.replace(',', '.') : quoteIf(/^\d+\.\d+$/.test(value), value);
+  return /^-?\d+(,\d+)?$/.test(value) ? value.replace(',', '.') : quoteIfCanonical(/^\d+\.\d+$/.test(value), value);
 }
 
 /** "60" → 60, "38,5" → 38.5; anything else stays a string, which the schema rejects as HOURS. */

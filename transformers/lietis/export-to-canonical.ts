@@ -4,7 +4,7 @@
  * hyphenated personal codes, classifier codes) but never judged here: a value that is not in
  * LIETIS's shape is passed on as sent for the validator to reject with the rule's code.
  */
-import { partnerCodesFrom, defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
+import { compact, partnerCodesFrom, defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
 import * as CODES from './codes.ts';
 import { BENEFIT, CATEGORY, OUTCOME, ROLE, SERVICE, STATUS, UNIT, code, date, decimal, hours, month } from './codes.ts';
 
@@ -19,11 +19,6 @@ const personCode = (v: unknown): string | undefined => {
 };
 const members = (v: unknown): Data[] => (Array.isArray(v) ? (v as Data[]) : []);
 
-/** Drops undefined members so the schema reports a missing field as REQUIRED, not as a type error. */
-function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
-}
 
 function base(d: Data, ctx: TransformContext) {
   // The municipality is the header's: LIETIS records do not repeat it.

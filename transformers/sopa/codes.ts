@@ -1,3 +1,5 @@
+import { mapCode } from '../../engine/index.ts';
+
 /** SOPA's spelling of the classifiers (partners/classifiers.md), mapped to the canonical codes. */
 export const STATUS: Record<string, string> = { TRUCIGA: 'NEEDY', MAZNODROSINATA: 'LOW_INCOME' };
 export const ROLE: Record<string, string> = { PIRMA: 'FIRST', CITA: 'OTHER' };
@@ -11,14 +13,7 @@ export const SERVICE: Record<string, string> = {
 export const UNIT: Record<string, string> = { H_MENESI: 'HOURS_PER_MONTH', D_MENESI: 'DAYS_PER_MONTH', VIETA: 'PLACE' };
 export const CATEGORY: Record<string, string> = { BERNS: 'CHILD', PIEAUGUSAIS: 'ADULT', STUDENTS: 'STUDENT' };
 
-/**
- * A known code maps to its canonical value; an unknown one passes through so that the validator
- * rejects it as CLASSIFIER with the value the partner actually sent. An unknown SOPA value that
- * happens to be spelled like a canonical code ("NEEDY") is quoted, or it would slip through.
- */
+/** SOPA codes are element texts: anything else is absent; the mapping itself is the engine's mapCode. */
 export function code(table: Record<string, string>, value: unknown): string | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
-  const known = table[value];
-  if (known !== undefined) return known;
-  return Object.values(table).includes(value) ? JSON.stringify(value) : value;
+  return mapCode(table, typeof value === 'string' ? value : undefined);
 }

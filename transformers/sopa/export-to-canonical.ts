@@ -3,7 +3,7 @@
  * Pure: no I/O. Values are normalised (codes without hyphen, classifier codes mapped) but never
  * judged here: a value that cannot be mapped is passed on as sent for the validator to reject.
  */
-import { partnerCodesFrom, defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
+import { compact, partnerCodesFrom, defineTransformer, normalizePersonCode, TransformError, type Decision, type PartnerRecord, type TransformContext } from '../../engine/index.ts';
 import * as CODES from './codes.ts';
 import { STATUS, ROLE, BENEFIT, OUTCOME, SERVICE, UNIT, CATEGORY, code } from './codes.ts';
 
@@ -21,11 +21,6 @@ const hours = (v: unknown): number | string | undefined => {
 };
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-/** Drops undefined members so the schema reports a missing field as REQUIRED, not as a type error. */
-function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
-}
 
 function base(d: Data, ctx: TransformContext) {
   return { municipality: ctx.header.municipality, source: 'sopa' as const, decisionId: text(d.lemumaNr) as string, decisionDate: text(d.LemumaDatums) as string };
