@@ -3,12 +3,14 @@
  * and where it takes options, a JSON Schema for them) so that the registry can check a route
  * before anything runs and generate the component docs.
  */
-import type { Decision, RecordError, Source } from '../schemas/canonical/model.ts';
+import type { Decision, MessageType, MessageTypes, RecordError, Source } from '../schemas/canonical/model.ts';
+import type { XElement } from './xml-tree.ts';
+import type { CanonicalXml } from './ws-security.ts';
 import type { Store } from '../store/index.ts';
 import type { Logger } from './logger.ts';
 import type { SigningIdentity } from './signing.ts';
 
-export type ComponentKind = 'format' | 'transformer' | 'validator' | 'outbound' | 'simulator' | 'call';
+export type ComponentKind = 'format' | 'transformer' | 'validator' | 'outbound' | 'simulator' | 'call' | 'pull' | 'soapEndpoint' | 'sink' | 'delivery';
 
 export interface ComponentSpec {
   name: string;
@@ -210,6 +212,149 @@ export interface CallSpec extends ComponentSpec {
   create(options: Record<string, unknown>, ctx: CallContext): Call;
 }
 
+/** One page of a partner's change feed (a scheduled pull), in the partner's change order. */
+export interface PullRequest {
+  /** Changes strictly after this instant (ISO, UTC). */
+  since: string;
+  /** The partner's cursor from the previous page of the same `since`; absent on the first page. */
+  cursor?: string;
+  pageSize: number;
+  /** Unique per request; the partner's audit keeps it. */
+  requestId: string;
+}
+
+export interface PullPage<T> {
+  /** Canonical items, in the partner's change order (ChangedAt / UpdatedAt). */
+  items: T[];
+  /** Present when more pages follow; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface Pull<T = unknown> {
+  page(req: PullRequest, opts: CallOptions): Promise<PullPage<T>>;
+  close(): Promise<void>;
+}
+
+/**
+ * A change feed a `from: {schedule: {pull}}` route reads page by page (VDEĀVK opinions, BURVIS
+ * profiling changes). The scheduler keeps the checkpoint; the component only asks for a page and
+ * returns canonical items with their change instant (`changedAt` of `changedAtField`), which is
+ * what the next run's `since` is taken from. Errors are ConnectorErrors like a call's.
+ */
+export interface PullSpec<M extends MessageType = MessageType> extends ComponentSpec {
+  partner: string;
+  produces: M;
+  /** The item field holding its change instant (ISO): the checkpoint advances to the newest. */
+  changedAtField: keyof MessageTypes[M] & string;
+  create(options: Record<string, unknown>, ctx: CallContext): Pull<MessageTypes[M]>;
+}
+
+/** A SOAP fault the hub answers from its own endpoints, with the partner-facing ErrorCode. */
+export class SoapRequestError extends Error {
+  constructor(readonly errorCode: 'INVALID_REQUEST' | 'ACCESS_DENIED' | 'SIGNATURE_INVALID' | 'UNAVAILABLE', message: string) { super(message); }
+}
+
+export interface SoapRequest<T> {
+  requestId: string;
+  items: T[];
+}
+
+/**
+ * A SOAP operation the hub serves at `/soap/{service}` (a `from: {soap: {service, operation}}`
+ * route): the connector reads the verified request payload into canonical items and writes the
+ * answer; the engine verifies WS-Security against the partner's registered certificate, refuses
+ * repeats with other content, runs the route's effect, signs the answer, and audits.
+ */
+export interface SoapEndpointSpec<M extends MessageType = MessageType> extends ComponentSpec {
+  /** The URL segment: `/soap/{service}`. */
+  service: string;
+  operation: string;
+  /** The partners.yaml `system` whose certificate must sign the requests. */
+  partner: string;
+  produces: M;
+  /** The payload's namespace and the WSDL under schemas/wsdl/ served at `?wsdl`. */
+  namespace: string;
+  wsdl: string;
+  /** The items of a verified request payload, or a SoapRequestError('INVALID_REQUEST', …) naming the field. */
+  read(payload: XElement): SoapRequest<MessageTypes[M]>;
+  /** The answer once the effect is done: `count` items were stored or queued. */
+  respond(requestId: string, count: number): CanonicalXml;
+  /** A fault in this service's namespace (detail/ErrorCode). */
+  fault(e: SoapRequestError): CanonicalXml;
+}
+
+/** What a sink's effect may use: the store, and the delivery outbox. */
+export interface SinkContext {
+  store: Store;
+  logger: Logger;
+}
+
+/** Where a sink is called from, for its audit rows and logs. */
+export interface SinkMeta {
+  routeId: string;
+  /** The partner the items came from (partners.yaml id). */
+  actor: string;
+  origin: 'pull' | 'push';
+  requestId?: string;
+}
+
+export interface Sink<T = unknown> {
+  /** Applies the items; idempotent (a repeat changes nothing). Resolves with how many it stored. */
+  accept(items: T[], meta: SinkMeta): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A `to:` step of a pull or SOAP route: the store effect of canonical items. */
+export interface SinkSpec<M extends MessageType = MessageType> extends ComponentSpec {
+  accepts: M;
+  create(options: Record<string, unknown>, ctx: SinkContext): Sink<MessageTypes[M]>;
+}
+
+/** Where one delivery goes, from partners.yaml. */
+export interface DeliveryTarget {
+  partnerId: string;
+  /** The receiver's URL (a municipal partner's `notify.endpoint`, an agency's `endpoint`). */
+  endpoint: string;
+  /** The receiver's certificate (SOAP receivers): its answers must be signed with it. */
+  certPem?: string;
+  /** The bearer token a JSON receiver expects (SOPA). */
+  token?: string;
+}
+
+export interface DeliveryRequest<T> {
+  /** Stable across retries and replays: the receiver deduplicates by it (notificationId, RequestId). */
+  deliveryId: string;
+  /** The municipality the item concerns (ATVK). */
+  municipality: string;
+  item: T;
+}
+
+export interface DeliveryResult {
+  /** The receiver already had this deliveryId (SOPA's 200, a repeated RequestId). */
+  duplicate: boolean;
+  /** The receiver's reference, when it gives one (NVA's Ref). */
+  ref?: string;
+}
+
+export interface Delivery<T = unknown> {
+  /** Rejects with a ConnectorError: `retryable` ones are retried, others go to the dead letters at once. */
+  deliver(req: DeliveryRequest<T>, target: DeliveryTarget, opts: CallOptions): Promise<DeliveryResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * A `deliver:` step: sends one item to a partner, asynchronously, from the delivery outbox with
+ * retries and dead letters. `system` picks the receiver: for a municipal system (sopa, lietis) the
+ * partner of that system for the item's municipality; otherwise the one partner of that system.
+ */
+export interface DeliverySpec<M extends MessageType = MessageType> extends ComponentSpec {
+  system: string;
+  accepts: M;
+  /** Whether the receiver is the item's municipality's own system (SOPA, LIETIS) or one agency. */
+  receiver: 'municipality' | 'agency';
+  create(options: Record<string, unknown>, ctx: { identity: SigningIdentity; logger: Logger }): Delivery<MessageTypes[M]>;
+}
+
 export interface PlantedError {
   batch: number;
   index: number;
@@ -251,3 +396,7 @@ export const defineValidator = (s: ValidatorSpec): ValidatorSpec => s;
 export const defineOutbound = (s: OutboundSpec): OutboundSpec => s;
 export const defineSimulator = (s: SimulatorSpec): SimulatorSpec => s;
 export const defineCall = (s: CallSpec): CallSpec => s;
+export const definePull = <M extends MessageType>(s: PullSpec<M>): PullSpec<M> => s;
+export const defineSoapEndpoint = <M extends MessageType>(s: SoapEndpointSpec<M>): SoapEndpointSpec<M> => s;
+export const defineSink = <M extends MessageType>(s: SinkSpec<M>): SinkSpec<M> => s;
+export const defineDelivery = <M extends MessageType>(s: DeliverySpec<M>): DeliverySpec<M> => s;

@@ -3,7 +3,7 @@
  * knows every name, so it can say which names would be valid when a route names a wrong one.
  */
 import type {
-  CallSpec, ComponentKind, FormatSpec, OutboundSpec, SimulatorSpec, TransformerSpec, ValidatorSpec,
+  CallSpec, ComponentKind, DeliverySpec, FormatSpec, OutboundSpec, PullSpec, SimulatorSpec, SinkSpec, SoapEndpointSpec, TransformerSpec, ValidatorSpec,
 } from './components.ts';
 
 interface KindMap {
@@ -13,11 +13,16 @@ interface KindMap {
   outbound: OutboundSpec;
   simulator: SimulatorSpec;
   call: CallSpec;
+  pull: PullSpec;
+  soapEndpoint: SoapEndpointSpec;
+  sink: SinkSpec;
+  delivery: DeliverySpec;
 }
 
 export class Registry {
   private readonly byKind: { [K in ComponentKind]: Map<string, KindMap[K]> } = {
     format: new Map(), transformer: new Map(), validator: new Map(), outbound: new Map(), simulator: new Map(), call: new Map(),
+    pull: new Map(), soapEndpoint: new Map(), sink: new Map(), delivery: new Map(),
   };
 
   register<K extends ComponentKind>(kind: K, spec: KindMap[K]): this {

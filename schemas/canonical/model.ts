@@ -82,3 +82,57 @@ export function naturalKey(d: Decision): string {
   const base = `${d.municipality}/${d.source}/${d.decisionId}`;
   return d.kind === 'benefit' || d.kind === 'assistant-month' ? `${base}/${d.month}` : base;
 }
+
+/**
+ * A VDEĀVK opinion on a person's need for the assistant service (shared/partners/vdeavk.md), as
+ * the hub stores it and answers it: dates YYYY-MM-DD, `changedAt` an ISO instant (UTC, `Z`).
+ */
+export interface AssistantOpinion {
+  opinionId: string;
+  /** 11 digits, no hyphen. */
+  personCode: string;
+  disabilityGroup: 'I' | 'II' | 'III' | 'CHILD';
+  kind: 'CHILD_SPECIAL_CARE' | 'ADULT_MOBILITY' | 'ADULT_VISUAL' | 'ADULT_MENTAL' | 'TRANSPORT_INDICATION';
+  issuedOn: string;
+  validFrom: string;
+  validTo: string;
+  /** Given for children: 80, or 100 with weekly procedures or rehabilitation. */
+  maxHoursPerMonth?: number;
+  revoked: boolean;
+  changedAt: string;
+}
+
+/** An NVA (BURVIS) profile of an unemployed person or job seeker (shared/partners/burvis.md). */
+export interface BurvisProfile {
+  /** 11 digits, no hyphen. */
+  personCode: string;
+  status: 'UNEMPLOYED' | 'JOBSEEKER' | 'DEREGISTERED';
+  registeredOn: string;
+  deregisteredOn?: string;
+  profilingGroup: 1 | 2 | 3;
+  /** Declared residence, ATVK: the municipality whose system is notified. */
+  municipality: string;
+  /** ISO instant (UTC, `Z`). */
+  updatedAt: string;
+}
+
+/** A municipality's co-participation duties for a client, sent to BURVIS (burvis.md SubmitCoParticipation). */
+export interface CoParticipation {
+  /** The municipality's own id: sending it again with the same content changes nothing. */
+  id: string;
+  personCode: string;
+  municipality: string;
+  agreedOn: string;
+  duties: ('REGISTER_WITH_NVA' | 'ACTIVE_JOB_SEARCH' | 'ATTEND_MEASURES' | 'SOCIAL_REHABILITATION' | 'OTHER')[];
+  /** Free text, at most 200 characters each. */
+  services?: string[];
+  validTo?: string;
+}
+
+/** What pulls and SOAP pushes carry into a route, named so a route's steps can be checked to fit. */
+export interface MessageTypes {
+  'vdeavk.opinion': AssistantOpinion;
+  'burvis.profile': BurvisProfile;
+  'burvis.coparticipation': CoParticipation;
+}
+export type MessageType = keyof MessageTypes;
