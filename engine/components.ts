@@ -6,7 +6,7 @@
 import type { Decision, MessageType, MessageTypes, RecordError, Source } from '../schemas/canonical/model.ts';
 import type { XElement } from './xml-tree.ts';
 import type { CanonicalXml } from './ws-security.ts';
-import type { Store } from '../store/index.ts';
+import type { Db, Store } from '../store/index.ts';
 import type { Logger } from './logger.ts';
 import type { SigningIdentity } from './signing.ts';
 
@@ -299,8 +299,12 @@ export interface SinkMeta {
 }
 
 export interface Sink<T = unknown> {
-  /** Applies the items; idempotent (a repeat changes nothing). Resolves with how many it stored. */
-  accept(items: T[], meta: SinkMeta): Promise<number>;
+  /**
+   * Applies the items inside the caller's transaction `tx` (which also moves a pull's checkpoint
+   * or records a SOAP RequestId); idempotent: a repeat changes nothing. Resolves with how many
+   * items it applied.
+   */
+  accept(items: T[], meta: SinkMeta, tx: Db): Promise<number>;
   close(): Promise<void>;
 }
 

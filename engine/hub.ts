@@ -21,6 +21,12 @@ import { connectionOptions } from './redis.ts';
 import { createPrepPool, type PrepPool } from './prep-pool.ts';
 import { loadSigningIdentity, type SigningIdentity } from './signing.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { Deliveries } from './deliveries.ts';
+import { FlowRunner } from './flows.ts';
+import { PullRunner } from './pulls.ts';
+import { registerSoapApi } from './soap-api.ts';
+import { registerCoParticipationApi } from './coparticipation-api.ts';
+import { Scheduler } from '../scheduler/index.ts';
 
 export type Role = 'all' | 'api' | 'worker' | 'scheduler';
 
@@ -49,8 +55,12 @@ export interface HubOptions {
    * components, so a hub built on another registry (a test's) sets this false.
    */
   prepareInThreads?: boolean;
-  /** The key receipts are signed with; by default loaded (or made once) under dataDir/keys. */
+  /** The key receipts and SOAP messages are signed with; by default loaded (or made once) under dataDir/keys. */
   signing?: SigningIdentity;
+  /** Leader lock ttl of the scheduler role (default 30 s). */
+  schedulerLockMs?: number;
+  /** Start cron triggers (default true); tests trigger pulls themselves. */
+  cron?: boolean;
 }
 
 export class Hub {
@@ -58,10 +68,16 @@ export class Hub {
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
 
+  /** The scheduler role's part: pulls run here (tests call scheduler.trigger). */
+  scheduler?: Scheduler;
+  pulls?: PullRunner;
+
   private constructor(
     readonly config: HubConfig,
     readonly store: Store,
     readonly queues: RouteQueues,
+    readonly deliveries: Deliveries,
+    readonly flows: FlowRunner,
     readonly metrics: HubMetrics,
     private readonly server: FastifyInstance | undefined,
     private readonly outbounds: Map<string, Outbound>,
@@ -82,8 +98,16 @@ export class Hub {
     const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false });
     redis.on('error', () => {});
 
+    const signing = o.signing ?? await loadSigningIdentity(o.dataDir ?? './data');
+    const prefix = o.queuePrefix ?? '{spolis}';
+    const deliveries = new Deliveries({
+      routes: config.routes, partners: config.partners, configDir: o.configDir, registry: o.registry, store, identity: signing, logger: o.logger,
+      connection: connectionOptions(o.redisUrl), prefix,
+    });
+    const flows = new FlowRunner({ registry: o.registry, store, logger: o.logger, deliveries });
+
     const outbounds = new Map<string, Outbound>();
-    for (const r of config.routes) for (const s of r.steps) {
+    for (const r of config.routes) for (const s of 'bulkLoad' in r.from ? r.steps : []) {
       if ('to' in s && !outbounds.has(s.to)) outbounds.set(s.to, o.registry.get('outbound', s.to)!.create(s.options ?? {}, { store, logger: o.logger }));
     }
 
@@ -97,17 +121,18 @@ export class Hub {
           return { store: 'ok', redis: 'ok' };
         },
       });
-      const signing = o.signing ?? await loadSigningIdentity(o.dataDir ?? './data');
       registerLoadApi(server, { store, registry: o.registry, routes: config.routes, auth: new PartnerAuth(config.partners), queues, logger: o.logger, signing });
       registerMinistryApi(server, { store, auth: new PartnerAuth(config.partners) });
       registerQueryApi(server, {
-        routes: config.routes, partners: config.partners, configDir: o.configDir, registry: o.registry, redis, prefix: o.queuePrefix ?? '{spolis}',
+        routes: config.routes, partners: config.partners, configDir: o.configDir, registry: o.registry, redis, prefix,
         identity: signing, logger: o.logger, auth: new PartnerAuth(config.partners), store, metrics,
       });
+      registerSoapApi(server, { routes: config.routes, partners: config.partners, configDir: o.configDir, registry: o.registry, store, flows, identity: signing, logger: o.logger });
+      registerCoParticipationApi(server, { routes: config.routes, auth: new PartnerAuth(config.partners), store, flows });
     }
     const works = role === 'all' || role === 'worker';
     const pool = works && (o.prepareInThreads ?? true) ? createPrepPool() : undefined;
-    const hub = new Hub(config, store, queues, metrics, server, outbounds, redis, o.logger, pool);
+    const hub = new Hub(config, store, queues, deliveries, flows, metrics, server, outbounds, redis, o.logger, pool);
 
     if (works) {
       queues.startWorkers(async (route, ref, beforeEffects) => {
@@ -119,9 +144,20 @@ export class Hub {
         metrics.records.inc({ route: route.id, outcome: 'rejected' }, out.rejected);
         return out;
       });
+      deliveries.startWorkers();
       await hub.reconcile();
       const every = o.reconcileEveryMs ?? 60_000;
       hub.timers.push(setInterval(() => void hub.reconcile(), every).unref());
+    }
+    if (role === 'all' || role === 'scheduler') {
+      const pulls = new PullRunner({ registry: o.registry, partners: config.partners, configDir: o.configDir, identity: signing, store, flows, logger: o.logger });
+      hub.pulls = pulls;
+      hub.scheduler = new Scheduler({
+        routes: config.routes, redis, prefix, logger: o.logger, lockTtlMs: o.schedulerLockMs,
+        run: (route, shouldStop) => pulls.run(route, { shouldStop }),
+      });
+      await hub.scheduler.lock.tick();
+      hub.scheduler.start({ cron: o.cron ?? true });
     }
     if (server) {
       hub.url = await server.listen({ port: o.port ?? 8080, host: o.host ?? '127.0.0.1' });
@@ -134,6 +170,8 @@ export class Hub {
     try {
       const n = await this.queues.reconcile();
       if (n) this.logger.info({ loads: n }, 'reconciler re-enqueued unfinished loads');
+      const d = await this.deliveries.reconcile();
+      if (d) this.logger.info({ deliveries: d }, 'reconciler re-enqueued pending deliveries');
     } catch (e) {
       this.logger.warn({ err: e }, 'reconciler could not run; it tries again');
     }
@@ -145,7 +183,10 @@ export class Hub {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
     await this.server?.close();
-    await this.queues.close(graceMs);
+    await this.scheduler?.stop();
+    await this.pulls?.close();
+    await Promise.all([this.queues.close(graceMs), this.deliveries.close(graceMs)]);
+    await this.flows.close();
     await this.pool?.close();
     for (const ob of this.outbounds.values()) await ob.close();
     this.redis.disconnect();

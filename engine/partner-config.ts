@@ -52,7 +52,10 @@ export function partnerPolicies(p: PartnerDef): PartnerPolicies {
   };
 }
 
-const callable = (spec: CallSpec, partners: PartnerDef[]): PartnerDef[] =>
+/** A component that talks to one agency partner (a call, a pull, an agency delivery). */
+export type PartnerUser = Pick<CallSpec, 'name' | 'partner'>;
+
+const callable = (spec: PartnerUser, partners: PartnerDef[]): PartnerDef[] =>
   partners.filter((p) => p?.system === spec.partner && typeof p.endpoint === 'string' && typeof p.certificate === 'string');
 
 /**
@@ -60,7 +63,7 @@ const callable = (spec: CallSpec, partners: PartnerDef[]): PartnerDef[] =>
  * that system is not an error here: the hub then starts without those queries (it says so in its
  * log and answers them 503), so that a deployment or test that leaves an agency out still starts.
  */
-export function callStepProblem(spec: CallSpec, partners: PartnerDef[]): string | null {
+export function callStepProblem(spec: PartnerUser, partners: PartnerDef[]): string | null {
   const found = callable(spec, partners);
   const incomplete = partners.filter((p) => p?.system === spec.partner && !found.includes(p));
   if (incomplete.length) return `${spec.name} calls the ${spec.partner} partner, and partners.yaml's ${incomplete.map((p) => p.id).join(', ')} lacks endpoint or certificate`;
@@ -75,7 +78,7 @@ export interface ResolvedTarget {
 }
 
 /** The partner a call component talks to, or undefined when the (overridden) partner list has none. */
-export function resolveTarget(spec: CallSpec, partners: PartnerDef[], dir: string): ResolvedTarget | undefined {
+export function resolveTarget(spec: PartnerUser, partners: PartnerDef[], dir: string): ResolvedTarget | undefined {
   const [partner] = callable(spec, partners);
   if (!partner) return undefined;
   return {

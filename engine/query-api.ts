@@ -17,7 +17,6 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Counter, Histogram } from 'prom-client';
 import { ConnectorError, HubError, httpError, isHubError } from './errors.ts';
 import { PartnerAuth, assertAccess } from './auth.ts';
-import type { PartnerDef } from './route-types.ts';
 import type { HubMetrics } from './metrics.ts';
 import { parseQuery, type QueryInput } from './query-request.ts';
 import { buildQueryServices, closeQueryServices, type QueryService, type QueryServiceDeps } from './query-services.ts';
@@ -48,7 +47,7 @@ function refused(code: string, message: string, retryAfterMs: number): HubError 
 }
 
 /** Admits, calls and settles one query against its partner. Throws HubErrors the API maps. */
-async function ask(svc: QueryService, partner: PartnerDef, input: QueryInput, requestId: string): Promise<Record<string, unknown>> {
+async function ask(svc: QueryService, requesterId: string, input: QueryInput, requestId: string): Promise<Record<string, unknown>> {
   if (!svc.call || !svc.gate) throw httpError(503, 'HUB_ERR_PARTNER_NOT_CONFIGURED', svc.unavailable ?? `${svc.service} is not configured`);
   let admission;
   try {
@@ -65,7 +64,7 @@ async function ask(svc: QueryService, partner: PartnerDef, input: QueryInput, re
   }
   if (admission.delayMs > 0) await sleep(admission.delayMs);
   try {
-    const answer = await svc.call.call({ ...input, requesterId: partner.municipality!, requestId }, { timeoutMs: svc.timeoutMs });
+    const answer = await svc.call.call({ ...input, requesterId, requestId }, { timeoutMs: svc.timeoutMs });
     await svc.gate.settle(admission, 'ok').catch(() => {});
     return answer;
   } catch (e) {
@@ -115,9 +114,11 @@ export function registerQueryApi(app: FastifyInstance, deps: QueryApiDeps): void
       let out: Outcome;
       try {
         assertAccess(svc.route, partner);
-        if (!partner.municipality) throw httpError(403, 'HUB_ERR_ACCESS_DENIED', `partner ${partner.id} asks for no municipality, and agencies answer municipalities only`);
+        // Agencies answer municipalities (their ATVK) and, where the route admits it, the Ministry (LM).
+        const requester = partner.municipality ?? (partner.system === 'lm' ? 'LM' : undefined);
+        if (!requester) throw httpError(403, 'HUB_ERR_ACCESS_DENIED', `partner ${partner.id} asks for no municipality, and agencies answer municipalities and the Ministry only`);
         if (parsed.error) throw parsed.error;
-        const answer = await ask(svc, partner, parsed.input!, requestId);
+        const answer = await ask(svc, requester, parsed.input!, requestId);
         out = { status: 200, body: { service: svc.service, requestId, ...answer }, outcome: 'answered' };
       } catch (e) {
         out = errorOutcome(e);

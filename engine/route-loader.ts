@@ -14,6 +14,7 @@ import type { ComponentKind } from './components.ts';
 import type { HubConfig, PartnerDef, RetryPolicy, RouteDef, Step } from './route-types.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import { callStepProblem, certificateProblem, queryRouteProblems } from './partner-config.ts';
+import { flowRouteProblems } from './flow-checks.ts';
 
 /** @defaultValue used for every field a route's `onError` leaves out. */
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = { attempts: 8, backoff: 'exponential', delayMs: 2000, maxDelayMs: 300_000 };
@@ -47,6 +48,7 @@ const optionValidators = new WeakMap<object, ValidateFunction>();
 function schemaValidators(): NonNullable<typeof validators> {
   if (!validators) {
     const ajv = new Ajv({ allErrors: true, verbose: true });
+    addFormats(ajv);
     const read = (f: string) => JSON.parse(readFileSync(new URL(`../schemas/${f}`, import.meta.url), 'utf8'));
     validators = { route: ajv.compile(read('route.schema.json')), partners: ajv.compile(read('partners.schema.json')) };
   }
@@ -230,8 +232,12 @@ function checkRoute(f: YamlFile, registry: Registry, partners: PartnerDef[] | un
     const near = closest(p, partnerIds);
     f.add(['access', 'partners', i], `unknown partner "${p}"${near ? ` (did you mean "${near}"?)` : ''}; valid: ${partnerIds.join(', ') || '(none in partners.yaml)'}, or a pattern with *`);
   });
+  // Flow routes (pull, soap, http) check their to:/deliver: steps against sinks and deliveries.
+  const flow = isObj(r.from) && !('bulkLoad' in r.from) && !('query' in r.from);
+  for (const [segs, msg] of flow ? flowRouteProblems(r, registry, partners) : []) if (!f.has(segs)) f.add(segs, msg);
   (Array.isArray(r.steps) ? r.steps : []).forEach((s: unknown, i) => {
-    if (!isObj(s)) return;
+    if (!isObj(s) || flow) return;
+    if ('deliver' in s && !f.has(['steps', i])) f.add(['steps', i, 'deliver'], 'deliver: steps run in routes started by schedule, soap or http, not in bulk loads or queries');
     for (const [key, kind] of Object.entries(STEP_KINDS)) {
       const name = s[key];
       if (typeof name !== 'string' || f.has(['steps', i, key])) continue;

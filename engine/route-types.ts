@@ -3,14 +3,15 @@ export type Trigger =
   | { bulkLoad: { source: string } }
   | { query: { service: string } }
   | { soap: { service: string; operation: string } }
-  | { schedule: { cron: string } }
+  | { schedule: { cron: string; pull: string; pageSize?: number; since?: string } }
   | { http: { path: string } };
 
 export type Step =
   | { transform: string }
   | { validate: string }
   | { to: string; options?: Record<string, unknown> }
-  | { call: string; timeout?: string; options?: Record<string, unknown> };
+  | { call: string; timeout?: string; options?: Record<string, unknown> }
+  | { deliver: string | string[]; timeout?: string; options?: Record<string, unknown> };
 
 export interface RetryPolicy {
   attempts: number;
@@ -46,6 +47,8 @@ export interface PartnerDef {
   endpoint?: string;
   /** The partner's certificate: a PEM file (relative to the routes directory) or the PEM itself. */
   certificate?: string;
+  /** A municipal partner's notification receiver (SOPA webhook, LIETIS SOAP). */
+  notify?: { endpoint: string; token?: string };
   /** Shared by every route that calls this partner (DESIGN.md §3). */
   policies?: {
     rateLimit?: { perSecond: number; maxWait?: string };

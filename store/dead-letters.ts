@@ -1,7 +1,8 @@
 /**
  * Dead letters: jobs whose last attempt failed, kept in the store with their reason, attempts and
- * times. Replaying one reopens its batch (pending again, its load processing again); the queue
- * then runs it like any other batch, and the reconciler would find it even if nothing enqueued it.
+ * times. Replaying one reopens its batch (pending again, its load processing again) or its delivery
+ * (pending again); the queue then runs it like any other, and the reconciler would find it even if
+ * nothing enqueued it.
  */
 import type { Db } from './db.ts';
 
@@ -9,7 +10,9 @@ export interface DeadLetter {
   id: number;
   routeId: string;
   jobId: string;
-  data: { loadId: string; seq: number };
+  /** `batch`: data is {loadId, seq}; `delivery`: data is {deliveryId}. */
+  kind: 'batch' | 'delivery';
+  data: { loadId: string; seq: number } | { deliveryId: string };
   error: string;
   attempts: number;
   firstFailedAt: string | null;
@@ -21,7 +24,7 @@ const TS = (c: string): string => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"
 
 export async function listDeadLetters(db: Db, opts: { route?: string; id?: number; includeReplayed?: boolean } = {}): Promise<DeadLetter[]> {
   const r = await db.query<Record<string, unknown>>(
-    `SELECT id::int AS id, route_id, job_id, data, error, attempts, ${TS('first_failed_at')} AS first_failed_at, ${TS('failed_at')} AS failed_at,
+    `SELECT id::int AS id, kind, route_id, job_id, data, error, attempts, ${TS('first_failed_at')} AS first_failed_at, ${TS('failed_at')} AS failed_at,
             ${TS('replayed_at')} AS replayed_at
      FROM dead_letters
      WHERE ($1::text IS NULL OR route_id = $1) AND ($2::bigint IS NULL OR id = $2) AND ($3 OR replayed_at IS NULL)
@@ -29,7 +32,7 @@ export async function listDeadLetters(db: Db, opts: { route?: string; id?: numbe
     [opts.route ?? null, opts.id ?? null, opts.includeReplayed ?? false],
   );
   return r.rows.map((x) => ({
-    id: Number(x.id), routeId: x.route_id as string, jobId: x.job_id as string, data: x.data as DeadLetter['data'], error: x.error as string,
+    id: Number(x.id), kind: x.kind as DeadLetter['kind'], routeId: x.route_id as string, jobId: x.job_id as string, data: x.data as DeadLetter['data'], error: x.error as string,
     attempts: Number(x.attempts), firstFailedAt: (x.first_failed_at as string) ?? null, failedAt: x.failed_at as string, replayedAt: (x.replayed_at as string) ?? null,
   }));
 }
@@ -41,8 +44,13 @@ export async function reopenDeadLetters(db: Db, letters: DeadLetter[]): Promise<
     for (const l of letters) {
       const r = await tx.query(`UPDATE dead_letters SET replayed_at = now() WHERE id = $1 AND replayed_at IS NULL`, [l.id]);
       if (!r.rowCount) continue;
-      await tx.query(`UPDATE batches SET status = 'pending', error = NULL WHERE load_id = $1 AND seq = $2 AND status = 'dead'`, [l.data.loadId, l.data.seq]);
-      await tx.query(`UPDATE loads SET status = 'processing', finished_at = NULL WHERE id = $1 AND status IN ('failed', 'done')`, [l.data.loadId]);
+      if ('deliveryId' in l.data) {
+        // A fresh attempt budget: the replay is the operator saying the receiver is back.
+        await tx.query(`UPDATE deliveries SET status = 'pending', attempts = 0, updated_at = now() WHERE id = $1 AND status = 'dead'`, [l.data.deliveryId]);
+      } else {
+        await tx.query(`UPDATE batches SET status = 'pending', error = NULL WHERE load_id = $1 AND seq = $2 AND status = 'dead'`, [l.data.loadId, l.data.seq]);
+        await tx.query(`UPDATE loads SET status = 'processing', finished_at = NULL WHERE id = $1 AND status IN ('failed', 'done')`, [l.data.loadId]);
+      }
       done.push(l);
     }
     return done;

@@ -4,7 +4,8 @@
 import { openDb, type Db } from './db.ts';
 import { migrate } from './migrate.ts';
 import { applyBatch, type ApplyInput, type ApplyResult } from './decisions.ts';
-import type { Decision } from '../schemas/canonical/model.ts';
+import type { AssistantOpinion, Decision } from '../schemas/canonical/model.ts';
+import { upsertOpinions } from './opinions.ts';
 
 export type { Db } from './db.ts';
 export * from './loads.ts';
@@ -18,6 +19,8 @@ export interface Store {
   db: Db;
   /** Applies a processed batch in one transaction; see decisions.ts. */
   applyBatch(input: ApplyInput, partnerField?: (kind: Decision['kind'], field: string) => string): Promise<ApplyResult>;
+  /** Stores VDEĀVK opinions, the newest change winning; in `tx` when given. See opinions.ts. */
+  upsertOpinions(opinions: AssistantOpinion[], source: 'pull' | 'push', tx?: Db): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -25,7 +28,19 @@ export interface Store {
 export async function openStore(url: string | undefined, opts: { dataDir?: string; poolSize?: number } = {}): Promise<Store> {
   const db = await openDb(url, opts);
   await migrate(db);
-  return { db, applyBatch: (input, pf) => applyBatch(db, input, pf), close: () => db.close() };
+  return {
+    db,
+    applyBatch: (input, pf) => applyBatch(db, input, pf),
+    upsertOpinions: (opinions, source, tx) => upsertOpinions(tx ?? db, opinions, source),
+    close: () => db.close(),
+  };
 }
 export { appendAudit, appendAuditBatch, verifyAudit, type AuditEntry, type AuditVerdict } from './audit.ts';
 export { listDeadLetters, reopenDeadLetters, type DeadLetter } from './dead-letters.ts';
+export { upsertOpinions, storedOpinions, opinionCount } from './opinions.ts';
+export { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoints.ts';
+export { findSoapRequest, recordSoapRequest, type SoapRequestRecord } from './soap-requests.ts';
+export {
+  insertDeliveries, getDelivery, listDeliveries, pendingDeliveryIds, markDelivered, markDeliveryFailed, markDeliveryDead, deliveryCounts,
+  type NewDelivery, type DeliveryRow, type DeliveryStatus,
+} from './deliveries.ts';

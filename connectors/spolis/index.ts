@@ -1,1 +1,2 @@
 export { upsertDecisions } from './outbound.ts';
+export { storeOpinions } from './opinions.ts';

@@ -67,7 +67,7 @@ describe('a poison batch', function () {
     assert.deepEqual(batches.map((b) => b.status), ['done', 'dead', 'done', 'done']);
     const letters = await listDeadLetters(hub.store.db, { route: 'sopa-monthly-load' });
     assert.equal(letters.length, 1);
-    assert.deepEqual([letters[0].data.seq, letters[0].attempts], [2, 3]);
+    assert.deepEqual([(letters[0].data as { seq: number }).seq, letters[0].attempts], [2, 3]);
     assert.match(letters[0].error, /cannot read properties/);
     assert.equal(failed.records.accepted, 300);
 
