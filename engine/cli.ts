@@ -50,8 +50,12 @@ async function start(args: string[]): Promise<void> {
     partners = loadConfig(configDir(), registry).partners.map((p) => {
       const key = newKey();
       keys.set(p.id, key);
-      const sim = p.endpoint ? sims.find((s) => s.system === p.system) : undefined;
-      return { ...p, keyHashes: [hashKey(key)], ...(sim ? { endpoint: sim.endpoint, certificate: sim.certPem } : {}) };
+      const sim = sims.find((s) => s.system === p.system);
+      if (sim && !sim.receiver && p.endpoint) return { ...p, keyHashes: [hashKey(key)], endpoint: sim.endpoint, certificate: sim.certPem };
+      if (sim?.receiver && p.notify) {
+        return { ...p, keyHashes: [hashKey(key)], notify: { endpoint: sim.endpoint, ...(sim.token ? { token: sim.token } : {}) }, ...(sim.certPem ? { certificate: sim.certPem } : {}) };
+      }
+      return { ...p, keyHashes: [hashKey(key)] };
     });
   }
   const hub = await Hub.start({
@@ -73,6 +77,13 @@ async function start(args: string[]): Promise<void> {
     const file = existsSync(shared) ? shared : resolve('test/fixtures/sopa-batch.xml');
     out.push('push the example SOPA batch:');
     out.push(`H="Authorization: Bearer ${k}"; U=${hub.url}/api/v1/loads; id=$(curl -sS --fail-with-body -H "$H" -H 'Content-Type: application/json' -d '{"source":"sopa","municipality":"0001000","period":"2026-10"}' $U | sed -E 's/.*"id":"([^"]+)".*/\\1/') && curl -sS --fail-with-body -H "$H" -X PUT -H 'Content-Type: application/xml' --data-binary @${file} $U/$id/batches/1 && curl -sS --fail-with-body -H "$H" -H 'Content-Type: application/json' -d '{"batches":1}' $U/$id/commit && sleep 2 && curl -sS --fail-with-body -H "$H" $U/$id; echo`);
+  }
+  const daugavpils = hub.config.partners.find((p) => p.system === 'lietis');
+  const sandboxPerson = sims.find((x) => x.system === 'vdeavk')?.samplePerson;
+  if (values.sandbox && daugavpils && hub.url) {
+    out.push('ask VDEĀVK for one person\'s assistant-service opinions (a person of the simulator\'s data set):');
+    out.push(`curl -sS -H "Authorization: Bearer ${keys.get(daugavpils.id)}" -H 'Content-Type: application/json' -d '{"personCode":"${sandboxPerson ?? ''}","purpose":"Lēmums par asistenta pakalpojumu, lieta 2026/117"}' ${hub.url}/api/v1/query/vdeavk-opinions; echo`);
+    out.push(`WSDLs of the hub's SOAP endpoints: ${hub.url}/soap/vdeavk?wsdl ${hub.url}/soap/burvis?wsdl`);
   }
   process.stdout.write(out.join('\n') + '\n');
 

@@ -245,7 +245,7 @@ export interface PullSpec<M extends MessageType = MessageType> extends Component
   partner: string;
   produces: M;
   /** The item field holding its change instant (ISO): the checkpoint advances to the newest. */
-  changedAtField: keyof MessageTypes[M] & string;
+  changedAtField: string;
   create(options: Record<string, unknown>, ctx: CallContext): Pull<MessageTypes[M]>;
 }
 

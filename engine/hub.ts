@@ -156,8 +156,8 @@ export class Hub {
         routes: config.routes, redis, prefix, logger: o.logger, lockTtlMs: o.schedulerLockMs,
         run: (route, shouldStop) => pulls.run(route, { shouldStop }),
       });
-      await hub.scheduler.lock.tick();
       hub.scheduler.start({ cron: o.cron ?? true });
+      await hub.scheduler.lock.tick();
     }
     if (server) {
       hub.url = await server.listen({ port: o.port ?? 8080, host: o.host ?? '127.0.0.1' });

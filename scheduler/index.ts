@@ -28,10 +28,14 @@ export class Scheduler {
   readonly lock: LeaderLock;
   private readonly tasks: ScheduledTask[] = [];
   private readonly running = new Map<string, Promise<unknown>>();
+  private cronOn = false;
 
   constructor(private readonly o: SchedulerOptions) {
-    this.lock = new LeaderLock(o.redis, `${o.prefix}:scheduler:leader`, o.lockTtlMs ?? 30_000,
-      (leader) => o.logger.info({ leader }, leader ? 'this process leads the scheduler' : 'this process no longer leads the scheduler'));
+    this.lock = new LeaderLock(o.redis, `${o.prefix}:scheduler:leader`, o.lockTtlMs ?? 30_000, (leader) => {
+      o.logger.info({ leader }, leader ? 'this process leads the scheduler' : 'this process no longer leads the scheduler');
+      // A new leader catches up at once from the checkpoints instead of waiting up to a cron period.
+      if (leader && this.cronOn) for (const r of this.routes) void this.trigger(r);
+    });
   }
 
   get routes(): RouteDef[] {
@@ -40,8 +44,9 @@ export class Scheduler {
 
   /** Takes part in the leader election; with `cron` (the default) also starts the cron triggers. */
   start(opts: { cron?: boolean } = {}): void {
+    this.cronOn = opts.cron !== false;
     this.lock.start();
-    if (opts.cron === false) return;
+    if (!this.cronOn) return;
     for (const route of this.routes) {
       const expr = (route.from as { schedule: { cron: string } }).schedule.cron;
       this.tasks.push(cron.schedule(expr, () => { void this.trigger(route); }, { name: route.id, noOverlap: true }));

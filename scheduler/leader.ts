@@ -34,7 +34,15 @@ export class LeaderLock {
     }
   }
 
-  async tick(): Promise<boolean> {
+  private inflight?: Promise<boolean>;
+
+  /** Takes or renews the lock; concurrent calls share one round trip (two could contradict each other). */
+  tick(): Promise<boolean> {
+    this.inflight ??= this.attempt().finally(() => { this.inflight = undefined; });
+    return this.inflight;
+  }
+
+  private async attempt(): Promise<boolean> {
     try {
       if (this.held) {
         const ok = await this.redis.eval(EXTEND, 1, this.key, this.token, String(this.ttlMs));

@@ -1,0 +1,243 @@
+/**
+ * NVA's BURVIS MunicipalExchange service as a real SOAP 1.1 server on loopback, behaving as
+ * shared/partners/burvis.md says: WS-Security both ways (requests verified against the hub's
+ * registered certificate, every answer and fault signed with NVA's own key), requests read by the
+ * XSD, every documented fault, a repeated RequestId with other content refused, and co-participations
+ * kept by the municipality's own Id. It also plays NVA's side of the push: `push` sends profile
+ * changes to the hub's /soap/burvis endpoint, signed as NVA. Tests flip `switches` for latency,
+ * outages and timeouts.
+ */
+import http from 'node:http';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  createSigningIdentity, excC14n, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, verifyEnvelope, xmlFields,
+  type BurvisProfile, type CanonicalXml, type SigningIdentity,
+} from '../../engine/index.ts';
+import { BURVIS_NS, HUB_BURVIS_NS, MINISTRY_REQUESTER, SUBMIT_PROFILING_CHANGES, profileFields, type BurvisErrorCode, type BurvisOperationName } from './messages.ts';
+import { burvisDataSet, type BurvisDataOptions, type BurvisDataSet } from './simulator-data.ts';
+import { BurvisFault, answer, operationOf, readRequest, type BurvisBook, type CoParticipationRecord } from './simulator-operations.ts';
+import { municipalities } from './municipalities.ts';
+
+/** The path of the service, as in the WSDL's placeholder address. */
+export const BURVIS_PATH = '/municipal/MunicipalExchange';
+const SCHEMAS = new URL('../../schemas/', import.meta.url);
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+export interface BurvisSimulatorOptions {
+  /** The certificate registered for the hub: requests signed otherwise get SIGNATURE_INVALID. */
+  hubCertPem: string;
+  /** NVA's own signing identity (answers, faults and pushes); one is generated when absent. */
+  identity?: SigningIdentity;
+  data?: BurvisDataOptions;
+  /** Requesters NVA serves; others get ACCESS_DENIED. @defaultValue every ATVK of schemas/classifiers/municipalities.json, and LM */
+  requesters?: string[];
+  /** @defaultValue 0 (any free port) */
+  port?: number;
+}
+
+export interface BurvisSwitches {
+  /** Delay before every answer. */
+  latencyMs: number;
+  /** Accept requests and never answer them. */
+  timeout: boolean;
+  /** `http503`: an HTTP 503 from the front end, no SOAP; `unavailable`: NVA's own UNAVAILABLE fault. */
+  outage: 'none' | 'http503' | 'unavailable';
+}
+
+export interface BurvisStats {
+  /** POSTs to the service, answered or not. */
+  requests: number;
+  /** Requests answered without a fault, by operation. */
+  answered: Partial<Record<BurvisOperationName, number>>;
+  faults: Partial<Record<BurvisErrorCode, number>>;
+  /** Pushes sent to the hub. */
+  pushes: number;
+}
+
+export interface BurvisPushResult {
+  /** The hub's HTTP status (200 for an answer, 500 for a SOAP fault). */
+  status: number;
+  /** The hub's signed answer or fault, as received. */
+  body: string;
+  requestId: string;
+}
+
+export interface BurvisSimulator {
+  /** The service endpoint; its WSDL is at `${url}?wsdl`. */
+  url: string;
+  certPem: string;
+  data: BurvisDataSet;
+  /** What NVA keeps of each co-participation, by `${RequesterId}/${Id}`. */
+  coParticipations: ReadonlyMap<string, CoParticipationRecord>;
+  switches: BurvisSwitches;
+  stats: BurvisStats;
+  /**
+   * Sends `profiles` to the hub's SubmitProfilingChanges endpoint (e.g. `http://127.0.0.1:8080/soap/burvis`),
+   * signed with NVA's identity. The profiles are written as given, unchecked, so that tests can
+   * also send what the hub must refuse. @defaultValue requestId a random UUID
+   */
+  push(hubSoapUrl: string, profiles: BurvisProfile[], requestId?: string): Promise<BurvisPushResult>;
+  /** Closes (true) or reopens (false) the listening socket, so connections are refused meanwhile. */
+  refuseConnections(on: boolean): Promise<void>;
+  /** Default switches, zero stats, forgotten RequestIds and co-participations, the seeded profiles. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const defaultSwitches = (): BurvisSwitches => ({ latencyMs: 0, timeout: false, outage: 'none' });
+const emptyStats = (): BurvisStats => ({ requests: 0, answered: {}, faults: {}, pushes: 0 });
+
+/** The SubmitProfilingChangesRequest NVA pushes; the Profile elements keep NVA's own namespace. */
+export function profilingChangesRequest(requestId: string, profiles: BurvisProfile[]): string {
+  const items = profiles.map((p) => `<Profile xmlns="${BURVIS_NS}">${xmlFields(profileFields(p))}</Profile>`).join('');
+  return `<${SUBMIT_PROFILING_CHANGES.request} xmlns="${HUB_BURVIS_NS}">${xmlFields([['RequestId', requestId]])}<Profiles>${items}</Profiles></${SUBMIT_PROFILING_CHANGES.request}>`;
+}
+
+export async function startBurvisSimulator(opts: BurvisSimulatorOptions): Promise<BurvisSimulator> {
+  const identity = opts.identity ?? await createSigningIdentity('BURVIS simulator');
+  const requesters = new Set(opts.requesters ?? [...municipalities().map((m) => m.atvk), MINISTRY_REQUESTER]);
+  let refs = 0;
+  const book: BurvisBook = {
+    data: burvisDataSet(opts.data),
+    coParticipations: new Map(),
+    nextRef: () => `NVA-LP-${String(++refs).padStart(8, '0')}`,
+  };
+  const seen = new Map<string, string>();
+  const sockets = new Set<Socket>();
+  let listening = false;
+  let port = opts.port ?? 0;
+
+  const sim: BurvisSimulator = {
+    url: '', certPem: identity.certPem, data: book.data, coParticipations: book.coParticipations, switches: defaultSwitches(), stats: emptyStats(),
+    async push(hubSoapUrl, profiles, requestId = randomUUID()) {
+      const xml = signEnvelope(soapEnvelope(profilingChangesRequest(requestId, profiles)), identity);
+      sim.stats.pushes++;
+      const res = await postSoap(hubSoapUrl, xml, { timeoutMs: 10_000, soapAction: SUBMIT_PROFILING_CHANGES.soapAction, partner: 'spolis-hub' });
+      return { status: res.status, body: res.body, requestId };
+    },
+    async refuseConnections(on) {
+      if (on && listening) {
+        listening = false;
+        await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
+      } else if (!on && !listening) {
+        await listen();
+      }
+    },
+    reset() {
+      sim.switches = defaultSwitches();
+      sim.stats = emptyStats();
+      seen.clear();
+      book.coParticipations.clear();
+      book.data.reset();
+      refs = 0;
+    },
+    async close() {
+      await sim.refuseConnections(true);
+    },
+  };
+
+  /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
+  const send = (res: http.ServerResponse, status: number, payload: CanonicalXml): void => {
+    res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(signSoapBody(payload, identity));
+  };
+
+  const fault = (res: http.ServerResponse, f: BurvisFault): void => {
+    sim.stats.faults[f.errorCode] = (sim.stats.faults[f.errorCode] ?? 0) + 1;
+    send(res, 500, soapFault(BURVIS_NS, { faultcode: f.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: f.message, errorCode: f.errorCode }));
+  };
+
+  /** RequestIds are the requester's: a repeat with the same content is a retry, with other content an error. */
+  const remember = (requesterId: string, requestId: string, digest: string): void => {
+    const key = `${requesterId}\u0000${requestId}`;
+    const before = seen.get(key);
+    if (before !== undefined && before !== digest) throw new BurvisFault('INVALID_REQUEST', `RequestId ${requestId} was already used for another request`);
+    if (before === undefined) {
+      if (seen.size >= 100_000) seen.delete(seen.keys().next().value!);
+      seen.set(key, digest);
+    }
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET') return serveContract(res, path);
+    if (req.method !== 'POST' || path.pathname !== BURVIS_PATH) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    sim.stats.requests++;
+    const sw = sim.switches;
+    if (sw.timeout) return; // the socket stays open until the client gives up or the simulator closes
+    if (sw.latencyMs > 0) await new Promise((r) => setTimeout(r, sw.latencyMs));
+    if (sw.outage === 'http503') {
+      res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>503 Service Unavailable</body></html>');
+      return;
+    }
+    try {
+      if (sw.outage === 'unavailable') throw new BurvisFault('UNAVAILABLE', 'the service is temporarily unavailable, retry later');
+      const verified = verifyEnvelope(body, opts.hubCertPem);
+      if (!verified.ok) throw new BurvisFault('SIGNATURE_INVALID', verified.reason);
+      const payload = verified.payload;
+      if (!payload) throw new BurvisFault('INVALID_REQUEST', 'the Body is empty');
+      const action = String(req.headers.soapaction ?? '').replace(/^"|"$/g, '');
+      const op = operationOf(payload);
+      if (op && action && action !== op.soapAction) throw new BurvisFault('INVALID_REQUEST', `SOAPAction ${action} does not match ${op.request}; send ${op.soapAction}`);
+      const r = readRequest(payload);
+      remember(r.requesterId, r.requestId, createHash('sha256').update(excC14n(payload)).digest('base64'));
+      if (!requesters.has(r.requesterId)) throw new BurvisFault('ACCESS_DENIED', `requester ${r.requesterId} may not use MunicipalExchange`);
+      const out = answer(book, r);
+      sim.stats.answered[r.op] = (sim.stats.answered[r.op] ?? 0) + 1;
+      send(res, 200, out);
+    } catch (e) {
+      if (e instanceof BurvisFault) fault(res, e);
+      else {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+        throw e;
+      }
+    }
+  };
+
+  const serveContract = (res: http.ServerResponse, path: URL): void => {
+    if (path.pathname === BURVIS_PATH && path.searchParams.has('wsdl')) {
+      const wsdl = readFileSync(new URL('wsdl/burvis-municipal.wsdl', SCHEMAS), 'utf8').replace(/location="https:\/\/burvis\.invalid[^"]*"/, `location="${sim.url}"`);
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(wsdl);
+    } else if (path.pathname === '/xsd/burvis-municipal.xsd') {
+      // The WSDL imports ../xsd/burvis-municipal.xsd, which resolves here from BURVIS_PATH.
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(readFileSync(new URL('xsd/burvis-municipal.xsd', SCHEMAS)));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_REQUEST_BYTES) {
+        res.writeHead(413, { 'content-type': 'text/plain' }).end('request too large');
+        return;
+      }
+      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => { /* answered 500 above */ });
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+
+  const listen = (): Promise<void> => new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      port = (server.address() as AddressInfo).port;
+      sim.url = `http://127.0.0.1:${port}${BURVIS_PATH}`;
+      listening = true;
+      resolve();
+    });
+  });
+  await listen();
+  return sim;
+}

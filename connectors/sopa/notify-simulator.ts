@@ -1,0 +1,171 @@
+/**
+ * SOPA's notification webhook (sopa.md, "Notifications to SOPA") as a real HTTP server on
+ * loopback: `POST /api/notifications` with `Authorization: Bearer <token>` (401 otherwise), the JSON
+ * body checked field by field (400 naming the field), 202 on the first receipt of a notificationId
+ * and 200 on a repeat. Tests flip `switches` for latency, silence and outages, and read what arrived.
+ */
+import http from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
+import { SOPA_NOTIFICATIONS_PATH, notificationProblem, type SopaNotification } from './notification-contract.ts';
+
+export interface SopaReceiverOptions {
+  /** The bearer token SOPA issued to the hub. @defaultValue a random one (see `token`) */
+  token?: string;
+  /** @defaultValue 0 (any free port) */
+  port?: number;
+}
+
+export interface SopaReceiverSwitches {
+  /** Delay before every answer. */
+  latencyMs: number;
+  /** Accept requests and never answer them. */
+  timeout: boolean;
+  /** Answer every request 503 without looking at it, as an overloaded SOPA does. */
+  status5xx: boolean;
+}
+
+export interface SopaNotificationReceiver {
+  /** The full notifications URL, `{sopaBase}/api/notifications`: what partners.yaml's notify.endpoint holds. */
+  url: string;
+  token: string;
+  /** Each notificationId with the body of its first receipt, in order of arrival. */
+  received: Map<string, SopaNotification>;
+  /** POSTs to the notifications path, answered or not. */
+  requests: number;
+  /** Repeats of a notificationId already received (answered 200). */
+  duplicates: number;
+  /**
+   * Repeats whose body differs from the first receipt. SOPA still answers 200 and keeps the first
+   * body, so a hub that reuses an id for a newer profile would lose it silently: tests watch this.
+   */
+  conflicts: number;
+  switches: SopaReceiverSwitches;
+  /** Closes (true) or reopens (false, on the same port) the listening socket; connections are refused meanwhile. */
+  refuseConnections(on: boolean): Promise<void>;
+  /** Default switches, nothing received, zero counts. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 1024 * 1024;
+const defaultSwitches = (): SopaReceiverSwitches => ({ latencyMs: 0, timeout: false, status5xx: false });
+
+/** A stable spelling of a JSON value (keys sorted), so a repeat is compared by content, not by key order. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+};
+const refusal = (res: http.ServerResponse, status: number, code: string, message: string, field?: string, headers?: Record<string, string>): void =>
+  json(res, status, { error: { code, message, ...(field !== undefined ? { field } : {}) } }, headers);
+
+export async function startSopaNotificationReceiver(opts: SopaReceiverOptions = {}): Promise<SopaNotificationReceiver> {
+  const token = opts.token ?? randomBytes(24).toString('base64url');
+  const expected = Buffer.from(`Bearer ${token}`);
+  const contents = new Map<string, string>();
+  const sockets = new Set<Socket>();
+  let listening = false;
+  let port = opts.port ?? 0;
+
+  const sim: SopaNotificationReceiver = {
+    url: '', token, received: new Map(), requests: 0, duplicates: 0, conflicts: 0, switches: defaultSwitches(),
+    async refuseConnections(on) {
+      if (on && listening) {
+        listening = false;
+        await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
+      } else if (!on && !listening) {
+        await listen();
+      }
+    },
+    reset() {
+      sim.switches = defaultSwitches();
+      sim.received.clear();
+      contents.clear();
+      sim.requests = 0;
+      sim.duplicates = 0;
+      sim.conflicts = 0;
+    },
+    async close() {
+      await sim.refuseConnections(true);
+    },
+  };
+
+  // Constant-time: the token is a credential.
+  const authorized = (header: string | undefined): boolean => {
+    const got = Buffer.from(header ?? '');
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer | undefined): Promise<void> => {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== SOPA_NOTIFICATIONS_PATH) {
+      return refusal(res, 404, 'NOT_FOUND', `no such endpoint; notifications go to POST ${SOPA_NOTIFICATIONS_PATH}`);
+    }
+    if (req.method !== 'POST') return refusal(res, 405, 'METHOD_NOT_ALLOWED', 'notifications are sent with POST', undefined, { allow: 'POST' });
+    sim.requests++;
+    const sw = sim.switches;
+    if (sw.timeout) return; // the socket stays open until the client gives up or the receiver closes
+    if (sw.latencyMs > 0) await new Promise((r) => setTimeout(r, sw.latencyMs));
+    if (sw.status5xx) return refusal(res, 503, 'UNAVAILABLE', 'SOPA is temporarily unavailable; try again later');
+    if (!authorized(req.headers.authorization)) {
+      return refusal(res, 401, 'UNAUTHORIZED', 'Authorization: Bearer <token> with the token SOPA issued is required', 'Authorization', { 'www-authenticate': 'Bearer' });
+    }
+    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/json') return refusal(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'the body must be sent as application/json', 'Content-Type');
+    if (!body) return refusal(res, 413, 'TOO_LARGE', `the body is over ${MAX_BODY} bytes`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      return refusal(res, 400, 'INVALID_JSON', `the body is not JSON: ${(e as Error).message}`, '');
+    }
+    const problem = notificationProblem(parsed);
+    if (problem) return refusal(res, 400, 'INVALID_NOTIFICATION', problem.message, problem.field);
+    const n = parsed as SopaNotification;
+    const content = stableJson(n);
+    const first = contents.get(n.notificationId);
+    if (first !== undefined) {
+      sim.duplicates++;
+      if (first !== content) sim.conflicts++;
+      return json(res, 200, { notificationId: n.notificationId, status: 'duplicate' });
+    }
+    contents.set(n.notificationId, content);
+    sim.received.set(n.notificationId, n);
+    json(res, 202, { notificationId: n.notificationId, status: 'accepted' });
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => {
+      handle(req, res, size <= MAX_BODY ? Buffer.concat(chunks) : undefined).catch((e: Error) => {
+        if (!res.headersSent) refusal(res, 500, 'INTERNAL', `the simulator failed: ${e.message}`);
+      });
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+
+  const listen = (): Promise<void> => new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      port = (server.address() as AddressInfo).port;
+      sim.url = `http://127.0.0.1:${port}${SOPA_NOTIFICATIONS_PATH}`;
+      listening = true;
+      resolve();
+    });
+  });
+  await listen();
+  return sim;
+}

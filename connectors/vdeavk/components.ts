@@ -1,0 +1,80 @@
+/**
+ * VDEĀVK's UniversalService as components (vdeavk.md): a `call:` for the query API's
+ * `vdeavk-opinions` (one person's opinions, asked by a municipality) and a `pull` reading the
+ * ChangedSince feed for the Ministry's cross-checks. Endpoint and certificate come from the vdeavk
+ * partner of partners.yaml (the engine resolves them into `ctx.target`).
+ */
+import {
+  defineCall, definePull, type AssistantOpinion, type Call, type CallContext, type CallSpec, type Pull, type PullSpec,
+} from '../../engine/index.ts';
+import { createVdeavkClient, type VdeavkClient } from './outbound.ts';
+import { MAX_PAGE_SIZE } from './messages.ts';
+
+const CONFIG = {
+  type: 'object', additionalProperties: false,
+  properties: {
+    maxSockets: { type: 'integer', minimum: 1, maximum: 1024, default: 32, description: 'Connections kept open to VDEĀVK for this component.' },
+  },
+};
+
+/** RequesterId and Purpose of the scheduled pull: the Ministry reads for its own cross-checks. */
+export const PULL_REQUESTER = 'LM';
+export const PULL_PURPOSE = 'SPOLIS: scheduled synchronisation of assistant-service opinions for the Ministry\'s cross-checks';
+
+/** One client per deadline in use: a VdeavkClient takes its deadline when made, and routes set few. */
+function clientsFor(options: Record<string, unknown>, ctx: CallContext): { clientFor(timeoutMs: number): VdeavkClient; close(): void } {
+  const clients = new Map<number, VdeavkClient>();
+  return {
+    clientFor(timeoutMs) {
+      let c = clients.get(timeoutMs);
+      if (!c) {
+        c = createVdeavkClient({
+          baseUrl: ctx.target.endpoint, identity: ctx.identity, vdeavkCertPem: ctx.target.certPem, timeoutMs,
+          maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
+        });
+        clients.set(timeoutMs, c);
+      }
+      return c;
+    },
+    close() {
+      for (const c of clients.values()) c.close();
+      clients.clear();
+    },
+  };
+}
+
+export const vdeavkGetOpinions: CallSpec = defineCall({
+  name: 'vdeavk/get-opinions', status: 'beta', partner: 'vdeavk', config: CONFIG,
+  summary: 'One person\'s VDEĀVK opinions on the need for the assistant service, revoked ones included.',
+  create(options, ctx): Call {
+    const pool = clientsFor(options, ctx);
+    return {
+      // Opinions are not asked by period: periodFrom and periodTo, if sent, do not apply.
+      async call(req, { timeoutMs }) {
+        const answer = await pool.clientFor(timeoutMs).opinionsOf(req.personCode, { requesterId: req.requesterId, purpose: req.purpose, requestId: req.requestId });
+        return { personCode: answer.personCode, opinions: answer.opinions };
+      },
+      async close() { pool.close(); },
+    };
+  },
+});
+
+export const vdeavkOpinionsChanged: PullSpec<'vdeavk.opinion'> = definePull({
+  name: 'vdeavk/opinions-changed', status: 'beta', partner: 'vdeavk', config: CONFIG,
+  produces: 'vdeavk.opinion', changedAtField: 'changedAt',
+  summary: 'The VDEĀVK opinions created, changed or revoked since the last run, page by page in ChangedAt order.',
+  create(options, ctx): Pull<AssistantOpinion> {
+    const pool = clientsFor(options, ctx);
+    return {
+      async page(req, { timeoutMs }) {
+        const page = await pool.clientFor(timeoutMs).changedSince({
+          since: req.since, cursor: req.cursor, requestId: req.requestId, requesterId: PULL_REQUESTER, purpose: PULL_PURPOSE,
+          // The route's page size is a wish; VDEĀVK's maximum is the contract.
+          pageSize: Math.min(req.pageSize, MAX_PAGE_SIZE),
+        });
+        return { items: page.opinions, ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
+      },
+      async close() { pool.close(); },
+    };
+  },
+});

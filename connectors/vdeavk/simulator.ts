@@ -1,0 +1,252 @@
+/**
+ * VDEĀVK IIS's UniversalService (GetUniversalServiceDataIS, data set ASSISTANT_OPINIONS) as a real
+ * SOAP 1.1 server on loopback, behaving as shared/partners/vdeavk.md says: WS-Security both ways
+ * (requests verified against the hub's registered certificate, every answer and fault signed with
+ * VDEĀVK's own key), every documented fault, a repeated RequestId with other content refused, and
+ * ChangedSince paging whose cursor survives changes between pages. It also plays VDEĀVK's push:
+ * `push()` sends SubmitAssistantOpinions to the hub. Tests flip `switches` for latency, outages
+ * and timeouts, and change opinions through `data`.
+ */
+import http from 'node:http';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  createSigningIdentity, excC14n, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, soapPayload,
+  verifyEnvelope, xmlFields, type AssistantOpinion, type CanonicalXml, type SigningIdentity, type XElement,
+} from '../../engine/index.ts';
+import {
+  HUB_VDEAVK_NS, HUB_VDEAVK_OPERATION, MAX_PUSH_OPINIONS, MAX_TOKEN, VDEAVK_NS, VDEAVK_OPERATION, canonicalOpinion,
+  opinionElement, opinionFields, type VdeavkErrorCode,
+} from './messages.ts';
+import { readRequest, type VdeavkRequest } from './simulator-request.ts';
+import { SchemaViolation, token } from './xsd-values.ts';
+import { vdeavkDataSet, type VdeavkDataOptions, type VdeavkDataSet } from './simulator-data.ts';
+import { pageOf } from './simulator-feed.ts';
+
+export const VDEAVK_PATH = '/iis/UniversalService';
+const SCHEMAS = new URL('../../schemas/', import.meta.url);
+
+export interface VdeavkSimulatorOptions {
+  /** The certificate registered for the hub: requests signed otherwise get SIGNATURE_INVALID. */
+  hubCertPem: string;
+  /** VDEĀVK's own signing identity; one is generated when absent. */
+  identity?: SigningIdentity;
+  data?: VdeavkDataOptions;
+  /** Requesters VDEĀVK serves; others get ACCESS_DENIED. @defaultValue every ATVK of schemas/classifiers/municipalities.json, and LM */
+  requesters?: string[];
+  /** @defaultValue 0 (any free port) */
+  port?: number;
+}
+
+export interface VdeavkSwitches {
+  /** Delay before every answer. */
+  latencyMs: number;
+  /** Accept requests and never answer them. */
+  timeout: boolean;
+  /** `http503`: an HTTP 503 from the front end, no SOAP; `unavailable`: VDEĀVK's own UNAVAILABLE fault. */
+  outage: 'none' | 'http503' | 'unavailable';
+}
+
+export interface VdeavkPushResult {
+  /** The hub's HTTP status (200 with its answer, 500 with a fault). */
+  status: number;
+  /** The hub's signed answer or fault. */
+  body: string;
+  requestId: string;
+}
+
+export interface VdeavkSimulator {
+  /** The service endpoint; its WSDL is at `${url}?wsdl`. */
+  url: string;
+  certPem: string;
+  /** The opinions served; change them through its add/change/revoke. */
+  data: VdeavkDataSet;
+  switches: VdeavkSwitches;
+  stats: { requests: number; faults: Partial<Record<VdeavkErrorCode, number>> };
+  /**
+   * Pushes opinions to the hub's SubmitAssistantOpinions (e.g. `http://127.0.0.1:8080/soap/vdeavk`),
+   * signed with VDEĀVK's key. Throws RangeError for what the XSD would refuse (no opinions, more
+   * than 1000, an invalid opinion or RequestId): the simulated VDEĀVK sends only valid messages.
+   */
+  push(hubSoapUrl: string, opinions: AssistantOpinion[], requestId?: string): Promise<VdeavkPushResult>;
+  /** Closes (true) or reopens (false) the listening socket, so connections are refused meanwhile. */
+  refuseConnections(on: boolean): Promise<void>;
+  /** Default switches, forgotten RequestIds, zero stats. The opinions stay as they are. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** A fault VDEĀVK answers, with its ErrorCode. */
+export class VdeavkFault extends Error {
+  constructor(readonly errorCode: VdeavkErrorCode, message: string) { super(message); }
+}
+
+const defaultSwitches = (): VdeavkSwitches => ({ latencyMs: 0, timeout: false, outage: 'none' });
+
+function defaultRequesters(): string[] {
+  const json = JSON.parse(readFileSync(new URL('classifiers/municipalities.json', SCHEMAS), 'utf8')) as { municipalities: { atvk: string }[] };
+  return [...json.municipalities.map((m) => m.atvk), 'LM'];
+}
+
+export async function startVdeavkSimulator(opts: VdeavkSimulatorOptions): Promise<VdeavkSimulator> {
+  const identity = opts.identity ?? await createSigningIdentity('VDEAVK simulator');
+  const data = vdeavkDataSet(opts.data);
+  const requesters = new Set(opts.requesters ?? defaultRequesters());
+  const seen = new Map<string, string>();
+  const sockets = new Set<Socket>();
+  let listening = false;
+  let port = opts.port ?? 0;
+
+  const sim: VdeavkSimulator = {
+    url: '', certPem: identity.certPem, data, switches: defaultSwitches(), stats: { requests: 0, faults: {} },
+    push: (hubSoapUrl, opinions, requestId) => push(identity, hubSoapUrl, opinions, requestId),
+    async refuseConnections(on) {
+      if (on && listening) {
+        listening = false;
+        await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
+      } else if (!on && !listening) {
+        await listen();
+      }
+    },
+    reset() {
+      sim.switches = defaultSwitches();
+      seen.clear();
+      sim.stats = { requests: 0, faults: {} };
+    },
+    async close() {
+      await sim.refuseConnections(true);
+    },
+  };
+
+  /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
+  const answer = (res: http.ServerResponse, status: number, payload: CanonicalXml): void => {
+    res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(signSoapBody(payload, identity));
+  };
+
+  const fault = (res: http.ServerResponse, f: VdeavkFault): void => {
+    sim.stats.faults[f.errorCode] = (sim.stats.faults[f.errorCode] ?? 0) + 1;
+    answer(res, 500, soapFault(VDEAVK_NS, { faultcode: f.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: f.message, errorCode: f.errorCode }));
+  };
+
+  /** Remembers each RequestId's content: the same id again must be the same request (a retry). */
+  const checkRepeat = (requesterId: string, requestId: string, payload: XElement): void => {
+    const digest = createHash('sha256').update(excC14n(payload)).digest('base64');
+    const key = `${requesterId}\u0000${requestId}`;
+    const before = seen.get(key);
+    if (before !== undefined && before !== digest) throw new VdeavkFault('INVALID_REQUEST', `RequestId ${requestId} was already used for another request; use a new RequestId for each request`);
+    if (before === undefined) {
+      if (seen.size >= 100_000) seen.delete(seen.keys().next().value!);
+      seen.set(key, digest);
+    }
+  };
+
+  const respond = (r: VdeavkRequest): CanonicalXml => {
+    if (r.mode === 'person') {
+      const opinions = data.ofPerson(r.personCode);
+      if (opinions.length === 0) throw new VdeavkFault('PERSON_NOT_FOUND', 'VDEĀVK has no opinion on this person');
+      return soapPayload(VDEAVK_NS, VDEAVK_OPERATION.response, [['Opinions', opinions.map((o) => ['Opinion', opinionFields(o)] as const)]]);
+    }
+    const page = pageOf(data.feed(), r);
+    return soapPayload(VDEAVK_NS, VDEAVK_OPERATION.response, [
+      ['Opinions', page.opinions.map((o) => ['Opinion', opinionFields(o)] as const)], ['NextCursor', page.nextCursor],
+    ]);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET') return serveContract(res, path);
+    if (req.method !== 'POST' || path.pathname !== VDEAVK_PATH) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    sim.stats.requests++;
+    const sw = sim.switches;
+    if (sw.timeout) return; // the socket stays open until the client gives up or the simulator closes
+    if (sw.latencyMs > 0) await new Promise((r) => setTimeout(r, sw.latencyMs));
+    if (sw.outage === 'http503') {
+      res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>503 Service Unavailable</body></html>');
+      return;
+    }
+    try {
+      if (sw.outage === 'unavailable') throw new VdeavkFault('UNAVAILABLE', 'the service is temporarily unavailable, retry later');
+      const verified = verifyEnvelope(body, opts.hubCertPem);
+      if (!verified.ok) throw new VdeavkFault('SIGNATURE_INVALID', verified.reason);
+      const payload = verified.payload;
+      if (!payload || payload.uri !== VDEAVK_NS || payload.local !== VDEAVK_OPERATION.request) {
+        throw new VdeavkFault('INVALID_REQUEST', `the Body must hold ${VDEAVK_OPERATION.request} in namespace ${VDEAVK_NS}`);
+      }
+      const r = readRequest(payload);
+      checkRepeat(r.requesterId, r.requestId, payload);
+      if (!requesters.has(r.requesterId)) throw new VdeavkFault('ACCESS_DENIED', `requester ${r.requesterId} may not read ASSISTANT_OPINIONS`);
+      answer(res, 200, respond(r));
+    } catch (e) {
+      if (e instanceof VdeavkFault) fault(res, e);
+      else if (e instanceof SchemaViolation) fault(res, new VdeavkFault('INVALID_REQUEST', e.message));
+      else {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+        throw e;
+      }
+    }
+  };
+
+  const serveContract = (res: http.ServerResponse, path: URL): void => {
+    if (path.pathname === VDEAVK_PATH && path.searchParams.has('wsdl')) {
+      const wsdl = readFileSync(new URL('wsdl/vdeavk-universal.wsdl', SCHEMAS), 'utf8').replace(/location="https:\/\/vdeavk\.invalid[^"]*"/, `location="${sim.url}"`);
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(wsdl);
+    } else if (path.pathname === '/xsd/vdeavk-universal.xsd') {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(readFileSync(new URL('xsd/vdeavk-universal.xsd', SCHEMAS)));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= 1024 * 1024) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > 1024 * 1024) {
+        res.writeHead(413, { 'content-type': 'text/plain' }).end('request too large');
+        return;
+      }
+      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => { /* answered 500 above */ });
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+
+  const listen = (): Promise<void> => new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      port = (server.address() as AddressInfo).port;
+      sim.url = `http://127.0.0.1:${port}${VDEAVK_PATH}`;
+      listening = true;
+      resolve();
+    });
+  });
+  await listen();
+  return sim;
+}
+
+/** VDEĀVK's SubmitAssistantOpinionsRequest to the hub, signed and sent. */
+async function push(identity: SigningIdentity, hubSoapUrl: string, opinions: AssistantOpinion[], requestId = `vdeavk-${randomUUID()}`): Promise<VdeavkPushResult> {
+  if (opinions.length === 0 || opinions.length > MAX_PUSH_OPINIONS) throw new RangeError(`a push carries 1 to ${MAX_PUSH_OPINIONS} opinions, not ${opinions.length}`);
+  try {
+    if (token(requestId, 'RequestId', MAX_TOKEN) !== requestId) throw new SchemaViolation('RequestId', 'must not have leading, trailing or repeated whitespace');
+  } catch (e) {
+    throw new RangeError((e as Error).message);
+  }
+  // The Opinions are in VDEĀVK's namespace inside the hub's element, which soapPayload cannot
+  // write; signEnvelope canonicalizes the Body itself, so the text needs no canonical form.
+  const payload = `<${HUB_VDEAVK_OPERATION.request} xmlns="${HUB_VDEAVK_NS}">${xmlFields([['RequestId', requestId]])}`
+    + `<Opinions>${opinions.map((o) => opinionElement(canonicalOpinion(o))).join('')}</Opinions></${HUB_VDEAVK_OPERATION.request}>`;
+  const res = await postSoap(hubSoapUrl, signEnvelope(soapEnvelope(payload), identity), {
+    timeoutMs: 30_000, soapAction: HUB_VDEAVK_OPERATION.soapAction, partner: 'hub',
+  });
+  return { status: res.status, body: res.body, requestId };
+}
