@@ -45,6 +45,8 @@ export interface TestHubOptions {
   partners?: PartnerDef[];
   /** Another hub process on the same database and Redis prefix; stopping this one leaves them. */
   shareWith?: TestHub;
+  /** Start the scheduler's cron triggers (default false: tests trigger pulls themselves). */
+  cron?: boolean;
 }
 
 export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
@@ -56,7 +58,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const hub = await Hub.start({
     configDir: opts.configDir ?? process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
     databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: opts.partners ?? TEST_PARTNERS, concurrency: 2,
-    signing: await testSigningIdentity(),
+    signing: await testSigningIdentity(), cron: opts.cron ?? false,
   });
   return {
     hub, url: hub.url, db, logs, prefix: q.prefix,

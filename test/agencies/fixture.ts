@@ -1,0 +1,81 @@
+/**
+ * A hub wired to every agency and municipal-receiver simulator on loopback, with route files
+ * copied from routes/ and retries shortened so that delivery faults play out in seconds.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startVdeavkSimulator, type VdeavkSimulator } from '../../connectors/vdeavk/index.ts';
+import { startBurvisSimulator, type BurvisSimulator } from '../../connectors/burvis/index.ts';
+import { startSopaNotificationReceiver, type SopaNotificationReceiver } from '../../connectors/sopa/index.ts';
+import { startLietisNotificationReceiver, type LietisNotificationReceiver } from '../../connectors/lietis/index.ts';
+import type { PartnerDef, RouteDef } from '../../engine/route-types.ts';
+import { createSigningIdentity, type SigningIdentity } from '../../engine/signing.ts';
+import { TEST_PARTNERS, startTestHub, testSigningIdentity, type TestHub } from '../helpers/hub.ts';
+
+export interface AgencyWorld {
+  hub: TestHub;
+  vdeavk: VdeavkSimulator;
+  burvis: BurvisSimulator;
+  sopa: SopaNotificationReceiver;
+  lietis: LietisNotificationReceiver;
+  /** The keys VDEĀVK and NVA sign their pushes with (their certificates are the registered ones). */
+  keys: { vdeavk: SigningIdentity; burvis: SigningIdentity };
+  route(id: string): RouteDef;
+  stop(): Promise<void>;
+}
+
+export interface WorldOptions {
+  /** Per route id, text replacements applied to its YAML (e.g. a shorter retry). */
+  patch?: Record<string, [RegExp, string][]>;
+  policies?: PartnerDef['policies'];
+}
+
+/** Retries of the delivery routes: 4 attempts within about two seconds. */
+export const FAST_RETRY = 'onError: { retry: { attempts: 4, backoff: exponential, delay: 200ms, maxDelay: 1s }, deadLetter: true }';
+
+export async function startWorld(opts: WorldOptions = {}): Promise<AgencyWorld> {
+  const hubCertPem = (await testSigningIdentity()).certPem;
+  const keys = { vdeavk: await createSigningIdentity('VDEAVK test'), burvis: await createSigningIdentity('NVA test') };
+  const [vdeavk, burvis, sopa, lietis] = await Promise.all([
+    startVdeavkSimulator({ hubCertPem, identity: keys.vdeavk }), startBurvisSimulator({ hubCertPem, identity: keys.burvis }),
+    startSopaNotificationReceiver({}), startLietisNotificationReceiver({ hubCertPem }),
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'spolis-routes-'));
+  for (const name of readdirSync('routes').filter((n) => n.endsWith('.yaml'))) {
+    let text = readFileSync(join('routes', name), 'utf8');
+    const id = name.replace(/\.yaml$/, '');
+    if (/^burvis-/.test(id)) text = text.replace(/^onError:.*$/m, FAST_RETRY);
+    for (const [re, by] of opts.patch?.[id] ?? []) text = text.replace(re, by);
+    writeFileSync(join(dir, name), text);
+  }
+  const policies = opts.policies ?? { circuitBreaker: { failures: 1000, openSeconds: 1 }, timeout: '2s' };
+  const partners: PartnerDef[] = TEST_PARTNERS.map((p) => {
+    if (p.system === 'sopa') return { ...p, notify: { endpoint: sopa.url, token: sopa.token } };
+    if (p.system === 'lietis') return { ...p, notify: { endpoint: lietis.url }, certificate: lietis.certPem };
+    return p;
+  });
+  partners.push(
+    { id: 'vdeavk', system: 'vdeavk', keyHashes: [], endpoint: vdeavk.url, certificate: vdeavk.certPem, policies },
+    { id: 'burvis', system: 'burvis', keyHashes: [], endpoint: burvis.url, certificate: burvis.certPem, policies },
+  );
+  const hub = await startTestHub({ configDir: dir, partners });
+  return {
+    hub, vdeavk, burvis, sopa, lietis, keys,
+    route: (id) => hub.hub.config.routes.find((r) => r.id === id)!,
+    async stop() {
+      await hub.stop();
+      await Promise.all([vdeavk.close(), burvis.close(), sopa.close(), lietis.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` is true, or fails after `ms`. */
+export async function eventually(check: () => Promise<boolean> | boolean, ms = 20_000, what = 'the condition'): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
