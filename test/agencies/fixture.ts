@@ -4,6 +4,8 @@
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { REDIS_URL } from '../helpers/env.ts';
 import { join } from 'node:path';
 import { startVdeavkSimulator, type VdeavkSimulator } from '../../connectors/vdeavk/index.ts';
 import { startBurvisSimulator, type BurvisSimulator } from '../../connectors/burvis/index.ts';
@@ -21,8 +23,19 @@ export interface AgencyWorld {
   lietis: LietisNotificationReceiver;
   /** The keys VDEĀVK and NVA sign their pushes with (their certificates are the registered ones). */
   keys: { vdeavk: SigningIdentity; burvis: SigningIdentity };
+  /** The route files this hub was started with (HUB_CONFIG_DIR for the operator CLI). */
+  dir: string;
   route(id: string): RouteDef;
   stop(): Promise<void>;
+}
+
+/** Operator CLI (`spolis-hub …`) against this world's store, queues and route files. */
+export function operatorCli(w: AgencyWorld, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli.ts', ...args], {
+    encoding: 'utf8', timeout: 60_000,
+    env: { ...process.env, DATABASE_URL: w.hub.db.url, REDIS_URL, HUB_QUEUE_PREFIX: w.hub.prefix, HUB_CONFIG_DIR: w.dir, LOG_LEVEL: 'warn' },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 export interface WorldOptions {
@@ -61,7 +74,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<AgencyWorld> 
   );
   const hub = await startTestHub({ configDir: dir, partners });
   return {
-    hub, vdeavk, burvis, sopa, lietis, keys,
+    hub, vdeavk, burvis, sopa, lietis, keys, dir,
     route: (id) => hub.hub.config.routes.find((r) => r.id === id)!,
     async stop() {
       await hub.stop();
