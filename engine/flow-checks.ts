@@ -50,11 +50,14 @@ export function flowRouteProblems(r: Obj, registry: Registry, partners: PartnerD
     }
   } else if (produced.kind === 'soap' && !produced.type) {
     const s = from.soap as Obj;
+    if (typeof s.service !== 'string' || typeof s.operation !== 'string') return out; // the schema says what is missing
     const offered = registry.names('soapEndpoint').map((n) => registry.get('soapEndpoint', n)!).map((e) => `${e.service}/${e.operation}`);
     out.push([['from', 'soap'], `the hub serves no SOAP operation ${String(s.service)}/${String(s.operation)}; valid: ${offered.join(', ') || '(none registered)'}`]);
   } else if (produced.kind === 'http' && !produced.type) {
     out.push([['from', 'http', 'path'], `the hub has no HTTP intake at ${String((from.http as Obj).path)}; valid: ${Object.keys(HTTP_INTAKES).join(', ')}`]);
   }
+  // Steps are checked against what the trigger produces; with no valid trigger that would be noise.
+  if (!produced.type) return out;
   const steps = Array.isArray(r.steps) ? r.steps : [];
   steps.forEach((s: unknown, i) => {
     if (!isObj(s)) return;

@@ -77,16 +77,18 @@ for (const backend of ['postgres', 'pglite'] as const) {
       assert.deepEqual(keys(c), OCT.filter(([, k]) => k.some((x) => x.startsWith(J))));
     });
 
-    it('runs the opinion parts once a filled assistant_opinion table is there', async () => {
-      await store.db.exec(`CREATE TABLE assistant_opinion (opinion_id text PRIMARY KEY, person_code text NOT NULL, disability_group text,
-        kind text NOT NULL, issued_on date, valid_from date NOT NULL, valid_to date, max_hours_per_month numeric(6,1), revoked boolean NOT NULL DEFAULT false)`);
+    it('runs the opinion parts once VDEĀVK opinions are stored', async () => {
       try {
         assert.equal((await monthlyChecks(store.db, { period: '2026-10' })).rules[3].status, OPINIONS_NOT_LOADED, 'an empty table is not loaded opinions');
-        await store.db.query(`INSERT INTO assistant_opinion (opinion_id, person_code, kind, valid_from, valid_to, max_hours_per_month, revoked) VALUES
-          ('O1', $1, 'CHILD_SPECIAL_CARE', '2026-01-01', '2026-12-31', 80, false), ('O2', $2, 'ADULT_MOBILITY', '2025-01-01', NULL, NULL, false),
-          ('O3', $3, 'ADULT_MOBILITY', '2026-10-31', '2027-12-31', NULL, false), ('O4', $4, 'ADULT_VISUAL', '2024-01-01', '2026-09-30', NULL, false),
-          ('O5', $5, 'ADULT_MENTAL', '2026-01-01', '2026-12-31', NULL, true), ('O6', $6, 'ADULT_MENTAL', '2026-01-01', '2026-12-31', NULL, false)`,
-        [P.N1, P.P1, P.P3, P.P10, P.P5, P.P9]);
+        const o = (id: string, person: string, kind: string, from: string, to: string, max: number | undefined, revoked: boolean) => ({
+          opinionId: id, personCode: person, disabilityGroup: kind === 'CHILD_SPECIAL_CARE' ? 'CHILD' as const : 'II' as const, kind: kind as 'ADULT_MOBILITY',
+          issuedOn: from, validFrom: from, validTo: to, ...(max ? { maxHoursPerMonth: max } : {}), revoked, changedAt: '2026-11-01T08:00:00.000Z',
+        });
+        await store.upsertOpinions([
+          o('O1', P.N1, 'CHILD_SPECIAL_CARE', '2026-01-01', '2026-12-31', 80, false), o('O2', P.P1, 'ADULT_MOBILITY', '2025-01-01', '2030-12-31', undefined, false),
+          o('O3', P.P3, 'ADULT_MOBILITY', '2026-10-31', '2027-12-31', undefined, false), o('O4', P.P10, 'ADULT_VISUAL', '2024-01-01', '2026-09-30', undefined, false),
+          o('O5', P.P5, 'ADULT_MENTAL', '2026-01-01', '2026-12-31', undefined, true), o('O6', P.P9, 'ADULT_MENTAL', '2026-01-01', '2026-12-31', undefined, false),
+        ], 'push');
         const c = await monthlyChecks(store.db, { period: '2026-10' });
         assert.deepEqual(c.rules.map((r) => r.status), ['ran', 'ran', 'ran', 'ran', 'ran', 'ran']);
         // N1 (CHILD) used 95 of an 80-hour maximum; P10's opinion ended in September, P5's is revoked, P7 has none.
@@ -96,7 +98,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
         ]);
         assert.match(reasonOf(c, 3), /child 325794-\*{5} .* above the 80 hours a month of the VDEĀVK opinion/);
       } finally {
-        await store.db.exec('DROP TABLE assistant_opinion');
+        await store.db.exec('DELETE FROM assistant_opinion');
       }
     });
 

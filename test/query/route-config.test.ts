@@ -31,7 +31,7 @@ describe('query routes and the partners they call (load-time checks)', () => {
   it('loads the bundled query routes, with the vsaa partner\'s policies', () => {
     const config = loadConfig('routes', builtinRegistry());
     const services = config.routes.flatMap((r) => ('query' in r.from ? [r.from.query.service] : [])).sort();
-    assert.deepEqual(services, ['vsaa-ep50', 'vsaa-ep51', 'vsaa-ep52']);
+    assert.deepEqual(services, ['burvis-profile', 'vdeavk-opinions', 'vsaa-ep50', 'vsaa-ep51', 'vsaa-ep52']);
     const vsaa = config.partners.find((p) => p.id === 'vsaa')!;
     assert.deepEqual(partnerPolicies(vsaa), { rateLimit: { perSecond: 20, maxWaitMs: 2000 }, circuitBreaker: { failures: 5, openMs: 30_000 }, timeoutMs: 10_000 });
   });
@@ -39,7 +39,7 @@ describe('query routes and the partners they call (load-time checks)', () => {
   it('names a misspelled call component with the near name and the valid ones', () => {
     const p = lint({ 'vsaa-ep51-query.yaml': (t) => t.replace('call: vsaa/get-granted-amounts', 'call: vsaa/get-granted-amount') });
     assert.equal(p.length, 1, p.join('\n'));
-    assert.match(p[0], /vsaa-ep51-query\.yaml:6: steps\[0\]\.call: unknown call "vsaa\/get-granted-amount" \(did you mean "vsaa\/get-granted-amounts"\?\); valid: vsaa\/get-deductions, vsaa\/get-granted-amounts, vsaa\/get-payments/);
+    assert.match(p[0], /vsaa-ep51-query\.yaml:6: steps\[0\]\.call: unknown call "vsaa\/get-granted-amount" \(did you mean "vsaa\/get-granted-amounts"\?\); valid: burvis\/get-profile, vdeavk\/get-opinions, vsaa\/get-deductions, vsaa\/get-granted-amounts, vsaa\/get-payments/);
   });
 
   it('refuses a call step outside a query route, other steps in a query route, and two routes of one service', () => {
@@ -55,12 +55,13 @@ describe('query routes and the partners they call (load-time checks)', () => {
   });
 
   it('names a certificate that cannot be read or is not a certificate, and an agency without endpoint', () => {
-    const cert = (text: string) => (t: string) => t.replace(/certificate: \|\n(?: {6}.*\n)+/, `certificate: ${text}\n`);
+    // Only the vsaa entry's certificate (the one after "id: vsaa").
+    const cert = (text: string) => (t: string) => t.replace(/(id: vsaa\n(?: {4}.*\n)*? {4})certificate: \|\n(?: {6}.*\n)+/, `$1certificate: ${text}\n`);
     const missing = lint({ 'partners.yaml': cert('certs/vsa.pem') });
     assert.match(missing.join('\n'), /partners\.yaml:\d+: partners\[5\]\.certificate: cannot read the certificate file "certs\/vsa\.pem" \(ENOENT\)/);
     const notPem = lint({ 'partners.yaml': cert('partners.yaml') });
     assert.match(notPem.join('\n'), /partners\[5\]\.certificate: "partners\.yaml" is not a PEM X\.509 certificate/);
-    const noEndpoint = lint({ 'partners.yaml': (t) => t.replace(/ {4}endpoint: .*\n/, '') });
+    const noEndpoint = lint({ 'partners.yaml': (t) => t.replace(/ {4}endpoint: https:\/\/vsaa.*\n/, '') });
     assert.equal(noEndpoint.length, 3, noEndpoint.join('\n'));
     assert.match(noEndpoint[0], /vsaa-ep50-query\.yaml:6: steps\[0\]\.call: vsaa\/get-deductions calls the vsaa partner, and partners\.yaml's vsaa lacks endpoint or certificate/);
     const badUrl = lint({ 'partners.yaml': (t) => t.replace('endpoint: https://', 'endpoint: ftp://') });
