@@ -7,13 +7,11 @@
  * changes to the hub's /soap/burvis endpoint, signed as NVA. Tests flip `switches` for latency,
  * outages and timeouts.
  */
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { AddressInfo, Socket } from 'node:net';
 import {
-  createSigningIdentity, excC14n, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, verifyEnvelope, xmlFields,
-  type BurvisProfile, type CanonicalXml, type SigningIdentity,
+  createSigningIdentity, excC14n, postSoap, serveWsdl, signEnvelope, signSoapBody, soapEnvelope, soapFault, startLoopbackServer, verifyEnvelope,
+  xmlFields, type BurvisProfile, type CanonicalXml, type SigningIdentity,
 } from '../../engine/index.ts';
 import { BURVIS_NS, HUB_BURVIS_NS, MINISTRY_REQUESTER, SUBMIT_PROFILING_CHANGES, profileFields, type BurvisErrorCode, type BurvisOperationName } from './messages.ts';
 import { burvisDataSet, type BurvisDataOptions, type BurvisDataSet } from './simulator-data.ts';
@@ -22,8 +20,6 @@ import { municipalities } from './municipalities.ts';
 
 /** The path of the service, as in the WSDL's placeholder address. */
 export const BURVIS_PATH = '/municipal/MunicipalExchange';
-const SCHEMAS = new URL('../../schemas/', import.meta.url);
-const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface BurvisSimulatorOptions {
   /** The certificate registered for the hub: requests signed otherwise get SIGNATURE_INVALID. */
@@ -105,9 +101,6 @@ export async function startBurvisSimulator(opts: BurvisSimulatorOptions): Promis
     nextRef: () => `NVA-LP-${String(++refs).padStart(8, '0')}`,
   };
   const seen = new Map<string, string>();
-  const sockets = new Set<Socket>();
-  let listening = false;
-  let port = opts.port ?? 0;
 
   const sim: BurvisSimulator = {
     url: '', certPem: identity.certPem, data: book.data, coParticipations: book.coParticipations, switches: defaultSwitches(), stats: emptyStats(),
@@ -117,14 +110,7 @@ export async function startBurvisSimulator(opts: BurvisSimulatorOptions): Promis
       const res = await postSoap(hubSoapUrl, xml, { timeoutMs: 10_000, soapAction: SUBMIT_PROFILING_CHANGES.soapAction, partner: 'spolis-hub' });
       return { status: res.status, body: res.body, requestId };
     },
-    async refuseConnections(on) {
-      if (on && listening) {
-        listening = false;
-        await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
-      } else if (!on && !listening) {
-        await listen();
-      }
-    },
+    refuseConnections: (on) => server.refuseConnections(on),
     reset() {
       sim.switches = defaultSwitches();
       sim.stats = emptyStats();
@@ -133,17 +119,15 @@ export async function startBurvisSimulator(opts: BurvisSimulatorOptions): Promis
       book.data.reset();
       refs = 0;
     },
-    async close() {
-      await sim.refuseConnections(true);
-    },
+    close: () => server.close(),
   };
 
   /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
-  const send = (res: http.ServerResponse, status: number, payload: CanonicalXml): void => {
+  const send = (res: ServerResponse, status: number, payload: CanonicalXml): void => {
     res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(signSoapBody(payload, identity));
   };
 
-  const fault = (res: http.ServerResponse, f: BurvisFault): void => {
+  const fault = (res: ServerResponse, f: BurvisFault): void => {
     sim.stats.faults[f.errorCode] = (sim.stats.faults[f.errorCode] ?? 0) + 1;
     send(res, 500, soapFault(BURVIS_NS, { faultcode: f.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: f.message, errorCode: f.errorCode }));
   };
@@ -159,9 +143,11 @@ export async function startBurvisSimulator(opts: BurvisSimulatorOptions): Promis
     }
   };
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET') return serveContract(res, path);
+    if (req.method === 'GET') {
+      return serveWsdl(res, path, { wsdlFile: 'burvis-municipal.wsdl', servicePath: BURVIS_PATH, location: sim.url, xsdFiles: ['burvis-municipal.xsd'] });
+    }
     if (req.method !== 'POST' || path.pathname !== BURVIS_PATH) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
@@ -191,53 +177,11 @@ export async function startBurvisSimulator(opts: BurvisSimulatorOptions): Promis
       send(res, 200, out);
     } catch (e) {
       if (e instanceof BurvisFault) fault(res, e);
-      else {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
-        throw e;
-      }
+      else throw e;
     }
   };
 
-  const serveContract = (res: http.ServerResponse, path: URL): void => {
-    if (path.pathname === BURVIS_PATH && path.searchParams.has('wsdl')) {
-      const wsdl = readFileSync(new URL('wsdl/burvis-municipal.wsdl', SCHEMAS), 'utf8').replace(/location="https:\/\/burvis\.invalid[^"]*"/, `location="${sim.url}"`);
-      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(wsdl);
-    } else if (path.pathname === '/xsd/burvis-municipal.xsd') {
-      // The WSDL imports ../xsd/burvis-municipal.xsd, which resolves here from BURVIS_PATH.
-      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(readFileSync(new URL('xsd/burvis-municipal.xsd', SCHEMAS)));
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    }
-  };
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > MAX_REQUEST_BYTES) {
-        res.writeHead(413, { 'content-type': 'text/plain' }).end('request too large');
-        return;
-      }
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => { /* answered 500 above */ });
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-
-  const listen = (): Promise<void> => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      port = (server.address() as AddressInfo).port;
-      sim.url = `http://127.0.0.1:${port}${BURVIS_PATH}`;
-      listening = true;
-      resolve();
-    });
-  });
-  await listen();
+  const server = await startLoopbackServer({ port: opts.port, handle: (req, res, body) => handle(req, res, body.toString('utf8')) });
+  sim.url = server.url(BURVIS_PATH);
   return sim;
 }

@@ -5,17 +5,14 @@
  * by NotificationId (a repeat is answered Accepted true again and changes nothing), every answer and
  * fault signed with LIETIS's own key, the WSDL at `?wsdl`. Tests flip `switches` and read `received`.
  */
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { AddressInfo, Socket } from 'node:net';
 import {
-  createSigningIdentity, excC14n, signSoapBody, verifyEnvelope, type CanonicalXml, type SigningIdentity,
+  createSigningIdentity, excC14n, serveWsdl, signSoapBody, startLoopbackServer, verifyEnvelope, type CanonicalXml, type SigningIdentity,
 } from '../../engine/index.ts';
 import { LIETIS_INBOUND_PATH, lietisFault, receiveNotificationResponse, type LietisNotification } from './notification-contract.ts';
 import { InvalidNotification, readReceiveNotification } from './notify-request.ts';
 
-const SCHEMAS = new URL('../../schemas/', import.meta.url);
 const MAX_BODY = 1024 * 1024;
 
 export interface LietisReceiverOptions {
@@ -68,20 +65,10 @@ class Fault extends Error {
 export async function startLietisNotificationReceiver(opts: LietisReceiverOptions): Promise<LietisNotificationReceiver> {
   const identity = opts.identity ?? await createSigningIdentity('LIETIS simulator');
   const digests = new Map<string, string>();
-  const sockets = new Set<Socket>();
-  let listening = false;
-  let port = opts.port ?? 0;
 
   const sim: LietisNotificationReceiver = {
     url: '', certPem: identity.certPem, received: new Map(), requests: 0, duplicates: 0, conflicts: 0, faults: {}, switches: defaultSwitches(),
-    async refuseConnections(on) {
-      if (on && listening) {
-        listening = false;
-        await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
-      } else if (!on && !listening) {
-        await listen();
-      }
-    },
+    refuseConnections: (on) => server.refuseConnections(on),
     reset() {
       sim.switches = defaultSwitches();
       sim.received.clear();
@@ -91,13 +78,11 @@ export async function startLietisNotificationReceiver(opts: LietisReceiverOption
       sim.conflicts = 0;
       sim.faults = {};
     },
-    async close() {
-      await sim.refuseConnections(true);
-    },
+    close: () => server.close(),
   };
 
   /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
-  const answer = (res: http.ServerResponse, status: number, content: CanonicalXml): void => {
+  const answer = (res: ServerResponse, status: number, content: CanonicalXml): void => {
     res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(signSoapBody(content, identity));
   };
 
@@ -123,9 +108,12 @@ export async function startLietisNotificationReceiver(opts: LietisReceiverOption
     sim.received.set(n.notificationId, n);
   };
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: string | undefined): Promise<void> => {
+  /** `body` is undefined when it is over MAX_BODY: LIETIS counts the request and applies the switches first. */
+  const handle = async (req: IncomingMessage, res: ServerResponse, body: string | undefined): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET') return serveContract(res, path);
+    if (req.method === 'GET') {
+      return serveWsdl(res, path, { wsdlFile: 'lietis-inbound.wsdl', servicePath: LIETIS_INBOUND_PATH, location: sim.url, xsdFiles: ['lietis-inbound.xsd'] });
+    }
     if (req.method !== 'POST' || path.pathname !== LIETIS_INBOUND_PATH) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
@@ -152,44 +140,10 @@ export async function startLietisNotificationReceiver(opts: LietisReceiverOption
     }
   };
 
-  const serveContract = (res: http.ServerResponse, path: URL): void => {
-    if (path.pathname === LIETIS_INBOUND_PATH && path.searchParams.has('wsdl')) {
-      const wsdl = readFileSync(new URL('wsdl/lietis-inbound.wsdl', SCHEMAS), 'utf8').replace(/location="https:\/\/lietis\.invalid[^"]*"/, `location="${sim.url}"`);
-      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(wsdl);
-    } else if (path.pathname === '/xsd/lietis-inbound.xsd') {
-      // The WSDL imports ../xsd/lietis-inbound.xsd, which resolves here from the endpoint's path.
-      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(readFileSync(new URL('xsd/lietis-inbound.xsd', SCHEMAS)));
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    }
-  };
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('end', () => {
-      handle(req, res, size <= MAX_BODY ? Buffer.concat(chunks).toString('utf8') : undefined).catch(() => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
-      });
-    });
+  const server = await startLoopbackServer({
+    port: opts.port, maxBodyBytes: MAX_BODY,
+    handle: (req, res, body) => handle(req, res, body.toString('utf8')), oversized: (req, res) => handle(req, res, undefined),
   });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-
-  const listen = (): Promise<void> => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      port = (server.address() as AddressInfo).port;
-      sim.url = `http://127.0.0.1:${port}${LIETIS_INBOUND_PATH}`;
-      listening = true;
-      resolve();
-    });
-  });
-  await listen();
+  sim.url = server.url(LIETIS_INBOUND_PATH);
   return sim;
 }

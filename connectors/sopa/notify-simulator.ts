@@ -4,9 +4,9 @@
  * body checked field by field (400 naming the field), 202 on the first receipt of a notificationId
  * and 200 on a repeat. Tests flip `switches` for latency, silence and outages, and read what arrived.
  */
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AddressInfo, Socket } from 'node:net';
+import { startLoopbackServer } from '../../engine/index.ts';
 import { SOPA_NOTIFICATIONS_PATH, notificationProblem, type SopaNotification } from './notification-contract.ts';
 
 export interface SopaReceiverOptions {
@@ -60,30 +60,20 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
 };
-const refusal = (res: http.ServerResponse, status: number, code: string, message: string, field?: string, headers?: Record<string, string>): void =>
+const refusal = (res: ServerResponse, status: number, code: string, message: string, field?: string, headers?: Record<string, string>): void =>
   json(res, status, { error: { code, message, ...(field !== undefined ? { field } : {}) } }, headers);
 
 export async function startSopaNotificationReceiver(opts: SopaReceiverOptions = {}): Promise<SopaNotificationReceiver> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const expected = Buffer.from(`Bearer ${token}`);
   const contents = new Map<string, string>();
-  const sockets = new Set<Socket>();
-  let listening = false;
-  let port = opts.port ?? 0;
 
   const sim: SopaNotificationReceiver = {
     url: '', token, received: new Map(), requests: 0, duplicates: 0, conflicts: 0, switches: defaultSwitches(),
-    async refuseConnections(on) {
-      if (on && listening) {
-        listening = false;
-        await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
-      } else if (!on && !listening) {
-        await listen();
-      }
-    },
+    refuseConnections: (on) => server.refuseConnections(on),
     reset() {
       sim.switches = defaultSwitches();
       sim.received.clear();
@@ -92,9 +82,7 @@ export async function startSopaNotificationReceiver(opts: SopaReceiverOptions = 
       sim.duplicates = 0;
       sim.conflicts = 0;
     },
-    async close() {
-      await sim.refuseConnections(true);
-    },
+    close: () => server.close(),
   };
 
   // Constant-time: the token is a credential.
@@ -103,7 +91,8 @@ export async function startSopaNotificationReceiver(opts: SopaReceiverOptions = 
     return got.length === expected.length && timingSafeEqual(got, expected);
   };
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer | undefined): Promise<void> => {
+  /** `body` is undefined when it is over MAX_BODY: SOPA checks the token and the type before its size. */
+  const handle = async (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== SOPA_NOTIFICATIONS_PATH) {
       return refusal(res, 404, 'NOT_FOUND', `no such endpoint; notifications go to POST ${SOPA_NOTIFICATIONS_PATH}`);
     }
@@ -140,32 +129,13 @@ export async function startSopaNotificationReceiver(opts: SopaReceiverOptions = 
     json(res, 202, { notificationId: n.notificationId, status: 'accepted' });
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('end', () => {
-      handle(req, res, size <= MAX_BODY ? Buffer.concat(chunks) : undefined).catch((e: Error) => {
-        if (!res.headersSent) refusal(res, 500, 'INTERNAL', `the simulator failed: ${e.message}`);
-      });
-    });
+  // SOPA answers its own errors in its JSON shape, a failure of the simulator too.
+  const serve = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> => handle(req, res, body).catch((e: Error) => {
+    if (!res.headersSent) refusal(res, 500, 'INTERNAL', `the simulator failed: ${e.message}`);
   });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-
-  const listen = (): Promise<void> => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      port = (server.address() as AddressInfo).port;
-      sim.url = `http://127.0.0.1:${port}${SOPA_NOTIFICATIONS_PATH}`;
-      listening = true;
-      resolve();
-    });
+  const server = await startLoopbackServer({
+    port: opts.port, maxBodyBytes: MAX_BODY, handle: serve, oversized: (req, res) => serve(req, res, undefined),
   });
-  await listen();
+  sim.url = server.url(SOPA_NOTIFICATIONS_PATH);
   return sim;
 }

@@ -7,12 +7,11 @@
  * `push()` sends SubmitAssistantOpinions to the hub. Tests flip `switches` for latency, outages
  * and timeouts, and change opinions through `data`.
  */
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo, Socket } from 'node:net';
 import {
-  createSigningIdentity, excC14n, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, soapPayload,
+  createSigningIdentity, excC14n, postSoap, serveWsdl, signEnvelope, signSoapBody, soapEnvelope, soapFault, soapPayload, startLoopbackServer,
   verifyEnvelope, xmlFields, type AssistantOpinion, type CanonicalXml, type SigningIdentity, type XElement,
 } from '../../engine/index.ts';
 import {
@@ -94,37 +93,25 @@ export async function startVdeavkSimulator(opts: VdeavkSimulatorOptions): Promis
   const data = vdeavkDataSet(opts.data);
   const requesters = new Set(opts.requesters ?? defaultRequesters());
   const seen = new Map<string, string>();
-  const sockets = new Set<Socket>();
-  let listening = false;
-  let port = opts.port ?? 0;
 
   const sim: VdeavkSimulator = {
     url: '', certPem: identity.certPem, data, switches: defaultSwitches(), stats: { requests: 0, faults: {} },
     push: (hubSoapUrl, opinions, requestId) => push(identity, hubSoapUrl, opinions, requestId),
-    async refuseConnections(on) {
-      if (on && listening) {
-        listening = false;
-        await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
-      } else if (!on && !listening) {
-        await listen();
-      }
-    },
+    refuseConnections: (on) => server.refuseConnections(on),
     reset() {
       sim.switches = defaultSwitches();
       seen.clear();
       sim.stats = { requests: 0, faults: {} };
     },
-    async close() {
-      await sim.refuseConnections(true);
-    },
+    close: () => server.close(),
   };
 
   /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
-  const answer = (res: http.ServerResponse, status: number, payload: CanonicalXml): void => {
+  const answer = (res: ServerResponse, status: number, payload: CanonicalXml): void => {
     res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(signSoapBody(payload, identity));
   };
 
-  const fault = (res: http.ServerResponse, f: VdeavkFault): void => {
+  const fault = (res: ServerResponse, f: VdeavkFault): void => {
     sim.stats.faults[f.errorCode] = (sim.stats.faults[f.errorCode] ?? 0) + 1;
     answer(res, 500, soapFault(VDEAVK_NS, { faultcode: f.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: f.message, errorCode: f.errorCode }));
   };
@@ -153,9 +140,11 @@ export async function startVdeavkSimulator(opts: VdeavkSimulatorOptions): Promis
     ]);
   };
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET') return serveContract(res, path);
+    if (req.method === 'GET') {
+      return serveWsdl(res, path, { wsdlFile: 'vdeavk-universal.wsdl', servicePath: VDEAVK_PATH, location: sim.url, xsdFiles: ['vdeavk-universal.xsd'] });
+    }
     if (req.method !== 'POST' || path.pathname !== VDEAVK_PATH) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
@@ -183,53 +172,12 @@ export async function startVdeavkSimulator(opts: VdeavkSimulatorOptions): Promis
     } catch (e) {
       if (e instanceof VdeavkFault) fault(res, e);
       else if (e instanceof SchemaViolation) fault(res, new VdeavkFault('INVALID_REQUEST', e.message));
-      else {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
-        throw e;
-      }
+      else throw e;
     }
   };
 
-  const serveContract = (res: http.ServerResponse, path: URL): void => {
-    if (path.pathname === VDEAVK_PATH && path.searchParams.has('wsdl')) {
-      const wsdl = readFileSync(new URL('wsdl/vdeavk-universal.wsdl', SCHEMAS), 'utf8').replace(/location="https:\/\/vdeavk\.invalid[^"]*"/, `location="${sim.url}"`);
-      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(wsdl);
-    } else if (path.pathname === '/xsd/vdeavk-universal.xsd') {
-      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(readFileSync(new URL('xsd/vdeavk-universal.xsd', SCHEMAS)));
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    }
-  };
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= 1024 * 1024) chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > 1024 * 1024) {
-        res.writeHead(413, { 'content-type': 'text/plain' }).end('request too large');
-        return;
-      }
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => { /* answered 500 above */ });
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-
-  const listen = (): Promise<void> => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      port = (server.address() as AddressInfo).port;
-      sim.url = `http://127.0.0.1:${port}${VDEAVK_PATH}`;
-      listening = true;
-      resolve();
-    });
-  });
-  await listen();
+  const server = await startLoopbackServer({ port: opts.port, handle: (req, res, body) => handle(req, res, body.toString('utf8')) });
+  sim.url = server.url(VDEAVK_PATH);
   return sim;
 }
 

@@ -5,13 +5,12 @@
  * fault, at most 20 requests a second per requester (UNAVAILABLE above that), and a repeated
  * RequestId with other content refused. Tests flip `switches` for latency, outages and timeouts.
  */
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo, Socket } from 'node:net';
 import {
-  childElements, createSigningIdentity, excC14n, leafValues, normalizePersonCode, personCodeProblem, signSoapBody,
-  soapFault, soapPayload, verifyEnvelope, type CanonicalXml, type SigningIdentity, type XElement, type XmlFields,
+  childElements, createSigningIdentity, excC14n, leafValues, normalizePersonCode, personCodeProblem, serveWsdl, signSoapBody,
+  soapFault, soapPayload, startLoopbackServer, verifyEnvelope, type CanonicalXml, type SigningIdentity, type XElement, type XmlFields,
 } from '../../engine/index.ts';
 import { VSAA_NS, VSAA_OPERATIONS, periodProblem, type VsaaErrorCode, type VsaaOperation } from './messages.ts';
 import { vsaaDataSet, type VsaaDataOptions, type VsaaDataSet, type VsaaPerson } from './simulator-data.ts';
@@ -75,38 +74,26 @@ export async function startVsaaSimulator(opts: VsaaSimulatorOptions): Promise<Vs
   const requesters = new Set(opts.requesters ?? allMunicipalities());
   const windows = new Map<string, number[]>();
   const seen = new Map<string, string>();
-  const sockets = new Set<Socket>();
-  let listening = false;
-  let port = opts.port ?? 0;
 
   const sim: VsaaSimulator = {
     url: '', certPem: identity.certPem, data, switches: defaultSwitches(), stats: { requests: 0, faults: {} },
-    async refuseConnections(on) {
-      if (on && listening) {
-        listening = false;
-        await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
-      } else if (!on && !listening) {
-        await listen();
-      }
-    },
+    refuseConnections: (on) => server.refuseConnections(on),
     reset() {
       sim.switches = defaultSwitches();
       windows.clear();
       seen.clear();
       sim.stats = { requests: 0, faults: {} };
     },
-    async close() {
-      await sim.refuseConnections(true);
-    },
+    close: () => server.close(),
   };
 
   /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
-  const answer = (res: http.ServerResponse, status: number, payload: CanonicalXml): void => {
+  const answer = (res: ServerResponse, status: number, payload: CanonicalXml): void => {
     const xml = signSoapBody(payload, identity);
     res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(xml);
   };
 
-  const fault = (res: http.ServerResponse, f: Fault): void => {
+  const fault = (res: ServerResponse, f: Fault): void => {
     sim.stats.faults[f.errorCode] = (sim.stats.faults[f.errorCode] ?? 0) + 1;
     answer(res, 500, soapFault(VSAA_NS, { faultcode: f.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: f.message, errorCode: f.errorCode }));
   };
@@ -121,9 +108,9 @@ export async function startVsaaSimulator(opts: VsaaSimulatorOptions): Promise<Vs
     return true;
   };
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET') return serveContract(res, path);
+    if (req.method === 'GET') return serveWsdl(res, path, { wsdlFile: 'vsaa-ep.wsdl', servicePath: VSAA_PATH, location: sim.url, xsdFiles: ['vsaa-ep.xsd'] });
     if (req.method !== 'POST' || path.pathname !== VSAA_PATH) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
@@ -159,53 +146,12 @@ export async function startVsaaSimulator(opts: VsaaSimulatorOptions): Promise<Vs
       answer(res, 200, soapPayload(VSAA_NS, operation.response, [[operation.list, rows(operation, person, f.PeriodFrom, f.PeriodTo)]]));
     } catch (e) {
       if (e instanceof Fault) fault(res, e);
-      else {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
-        throw e;
-      }
+      else throw e;
     }
   };
 
-  const serveContract = (res: http.ServerResponse, path: URL): void => {
-    if (path.pathname === VSAA_PATH && path.searchParams.has('wsdl')) {
-      const wsdl = readFileSync(new URL('wsdl/vsaa-ep.wsdl', SCHEMAS), 'utf8').replace(/location="https:\/\/vsaa\.invalid[^"]*"/, `location="${sim.url}"`);
-      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(wsdl);
-    } else if (path.pathname === '/xsd/vsaa-ep.xsd') {
-      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(readFileSync(new URL('xsd/vsaa-ep.xsd', SCHEMAS)));
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    }
-  };
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= 1024 * 1024) chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > 1024 * 1024) {
-        res.writeHead(413, { 'content-type': 'text/plain' }).end('request too large');
-        return;
-      }
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => { /* answered 500 above */ });
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-
-  const listen = (): Promise<void> => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      port = (server.address() as AddressInfo).port;
-      sim.url = `http://127.0.0.1:${port}${VSAA_PATH}`;
-      listening = true;
-      resolve();
-    });
-  });
-  await listen();
+  const server = await startLoopbackServer({ port: opts.port, handle: (req, res, body) => handle(req, res, body.toString('utf8')) });
+  sim.url = server.url(VSAA_PATH);
   return sim;
 }
 
