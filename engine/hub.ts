@@ -135,6 +135,7 @@ export class Hub {
     const hub = new Hub(config, store, queues, deliveries, flows, metrics, server, outbounds, redis, o.logger, pool);
 
     if (works) {
+      await pool?.warm();
       queues.startWorkers(async (route, ref, beforeEffects) => {
         const end = metrics.batchSeconds.startTimer({ route: route.id });
         const out = await runBatch({ store, registry: o.registry, outbounds, prepare: pool?.prepare }, route, ref, beforeEffects);

@@ -9,6 +9,12 @@ import type { PrepareFn, PrepareInput, Prepared } from './pipeline.ts';
 
 export interface PrepPool {
   prepare: PrepareFn;
+  /**
+   * Resolves once every thread has loaded the components. A worker takes jobs only after it:
+   * a job held while its threads still load (a second or more on a busy machine) is a job that a
+   * crash in that window would stall.
+   */
+  warm(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,6 +32,7 @@ export function createPrepPool(threads = Math.max(1, Math.min(4, availableParall
   });
   return {
     prepare: (input: PrepareInput) => pool.run(input) as Promise<Prepared>,
+    warm: async () => { await Promise.all(Array.from({ length: threads }, () => pool.run(null))); },
     close: () => pool.destroy(),
   };
 }

@@ -4,6 +4,7 @@ import { prepareBatch, type PrepareInput, type Prepared } from './pipeline.ts';
 
 const registry = builtinRegistry();
 
-export default function prepare(input: PrepareInput): Prepared {
-  return prepareBatch(registry, input);
+/** `null` is the pool's warm-up call: the module is loaded by then, which is all it asks. */
+export default function prepare(input: PrepareInput | null): Prepared | null {
+  return input === null ? null : prepareBatch(registry, input);
 }

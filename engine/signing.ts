@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignedXml } from 'xml-crypto';
-import { generate } from 'selfsigned';
 
 export interface SigningIdentity {
   keyPem: string;
@@ -20,6 +19,8 @@ export const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
 const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 
 export async function createSigningIdentity(commonName = 'spolis-hub'): Promise<SigningIdentity> {
+  // Loaded only when a key pair is made (once per data directory), not at every start.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'Labklājības ministrija' }, { name: 'countryName', value: 'LV' }], {
     keySize: 2048, days: 3650, algorithm: 'sha256',
   } as Parameters<typeof generate>[1]);

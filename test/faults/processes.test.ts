@@ -76,15 +76,15 @@ describe('delivery under faults (real processes)', function () {
     procs.push(...workers);
     const gen = generate(100_000, 11);
     const id = await pushAndCommit(api.url!, gen);
-    // Every three seconds one worker dies without warning (its transaction is cut, its job lock
+    // Every five seconds one worker dies without warning (its transaction is cut, its job lock
     // lapses) and a fresh one takes its place; the restarts overlap the kills.
     let kills = 0;
     let done = false;
     const restarts: Promise<void>[] = [];
     const chaos = (async () => {
       while (!done) {
-        // The first kill lands early, while batches are surely in flight; then every 3 s.
-        await new Promise((r) => setTimeout(r, kills === 0 ? 1_500 : 3_000));
+        // The first kill lands early, while batches are surely in flight; then every 5 s.
+        await new Promise((r) => setTimeout(r, kills === 0 ? 2_000 : 5_000));
         if (done) break;
         const i = kills % workers.length;
         if (workers[i].child.exitCode !== null || !workers[i].child.pid) continue;
