@@ -18,7 +18,7 @@ import { ConnectorError, HubError, isHubError } from './errors.ts';
 import { readCertificate, partnerPolicies } from './partner-config.ts';
 import { municipalities } from './validation/municipalities.ts';
 import { parseDuration } from './duration.ts';
-import { backoffDelay } from './queues.ts';
+import { backoffDelay, closeWorkers, isFinalFailure } from './queues.ts';
 import { AuditWriter } from './audit-writer.ts';
 import {
   getDelivery, insertDeliveries, markDelivered, markDeliveryDead, markDeliveryFailed, pendingDeliveryIds,
@@ -207,8 +207,7 @@ export class Deliveries {
       });
       worker.on('failed', (job, err) => {
         if (!job) return;
-        const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-        if (final) void this.deadLetter(route, job, err);
+        if (isFinalFailure(job, err)) void this.deadLetter(route, job, err);
       });
       worker.on('error', (err) => this.deps.logger.error({ err, route: id }, 'delivery worker error'));
       this.workers.push(worker);
@@ -234,11 +233,7 @@ export class Deliveries {
   }
 
   async close(graceMs = 8_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = Promise.all(this.workers.map((w) => w.close())).then(() => true);
-    const late = new Promise<boolean>((res) => { timer = setTimeout(() => res(false), graceMs); });
-    if (!(await Promise.race([graceful, late]))) await Promise.all(this.workers.map((w) => w.close(true)));
-    clearTimeout(timer);
+    await closeWorkers(this.workers, graceMs, () => this.deps.logger.warn({ graceMs }, 'in-flight deliveries did not finish in time; releasing them to other workers'));
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     for (const c of this.components.values()) await c.close();
   }

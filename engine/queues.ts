@@ -39,6 +39,27 @@ export function backoffDelay(route: RouteDef, attemptsMade: number, random = Mat
   return Math.round(capped / 2 + random() * (capped / 2));
 }
 
+/** Whether a failure was the job's last: unrecoverable, or out of attempts (then it is dead-lettered). */
+export const isFinalFailure = (job: Job, err: Error): boolean =>
+  err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+
+/**
+ * Stops the workers taking jobs and lets in-flight ones finish within `graceMs`; jobs still
+ * running then are released (their locks lapse and another worker takes them over; effects are
+ * idempotent, so the rerun is harmless).
+ */
+export async function closeWorkers(workers: Worker[], graceMs: number, onLate?: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
+  const late = new Promise<boolean>((res) => { timer = setTimeout(() => res(false), graceMs); });
+  const finished = await Promise.race([graceful, late]);
+  clearTimeout(timer);
+  if (!finished) {
+    onLate?.();
+    await Promise.all(workers.map((w) => w.close(true)));
+  }
+}
+
 export class RouteQueues {
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
@@ -131,8 +152,7 @@ export class RouteQueues {
       });
       worker.on('failed', (job, err) => {
         if (!job) return;
-        const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-        if (final) void this.deadLetter(route, job, err);
+        if (isFinalFailure(job, err)) void this.deadLetter(route, job, err);
       });
       worker.on('error', (err) => this.logger.error({ err, route: id }, 'worker error'));
       this.workers.push(worker);
@@ -166,15 +186,7 @@ export class RouteQueues {
    * the rerun harmless). Then closes the connections.
    */
   async close(graceMs = 8_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = Promise.all(this.workers.map((w) => w.close())).then(() => true);
-    const late = new Promise<boolean>((res) => { timer = setTimeout(() => res(false), graceMs); });
-    const finished = await Promise.race([graceful, late]);
-    clearTimeout(timer);
-    if (!finished) {
-      this.logger.warn({ graceMs }, 'in-flight jobs did not finish in time; releasing them to other workers');
-      await Promise.all(this.workers.map((w) => w.close(true)));
-    }
+    await closeWorkers(this.workers, graceMs, () => this.logger.warn({ graceMs }, 'in-flight jobs did not finish in time; releasing them to other workers'));
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 }

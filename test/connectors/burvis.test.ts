@@ -2,25 +2,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  ConnectorError, SoapRequestError, createLogger, createSigningIdentity, isHubError, parseXmlTree, postSoap, readSoapFault, signEnvelope,
-  signSoapBody, soapEnvelope, verifyEnvelope, type BurvisProfile, type CallContext, type CoParticipation, type SigningIdentity, type XElement,
+  SoapRequestError, createLogger, createSigningIdentity, parseXmlTree, postSoap, readSoapFault, signEnvelope, signSoapBody, soapEnvelope, verifyEnvelope, type BurvisProfile, type CallContext, type CoParticipation, type SigningIdentity, type XElement,
 } from '../../engine/index.ts';
 import {
   BURVIS_NS, HUB_BURVIS_NS, burvisDataSet, burvisGetProfile, burvisProfilingChanges, burvisSubmitCoParticipation, burvisSubmitProfilingChanges,
   createBurvisClient, profilingChangesRequest, startBurvisSimulator, type BurvisClient, type BurvisExchange, type BurvisSimulator,
 } from '../../connectors/burvis/index.ts';
-import { Scratch, XSD, soapPayloadOf, xmllint, xmlsecVerify } from '../soap/tools.ts';
+import { Scratch, XSD, failure, soapPayloadOf, xmllint, xmlsecVerify } from '../soap/tools.ts';
 
-/** The error a promise rejects with; fails the test when it resolves. */
-async function failure(p: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isHubError(e), String(e));
-    return e as ConnectorError;
-  }
-  assert.fail('expected a rejection');
-}
 
 const hyphenated = (code: string): string => `${code.slice(0, 6)}-${code.slice(6)}`;
 /** The fault of a SOAP message (signed or not), read without verifying. */

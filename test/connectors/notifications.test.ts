@@ -2,26 +2,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  ConnectorError, createLogger, createSigningIdentity, isHubError, makePersonCode, postSoap, readSoapFault, signEnvelope, signSoapBody, soapEnvelope,
-  soapFault, verifyEnvelope, type BurvisProfile, type Delivery, type DeliveryTarget, type SigningIdentity, type SoapFault,
+  createLogger, createSigningIdentity, makePersonCode, postSoap, readSoapFault, signEnvelope, signSoapBody, soapEnvelope, soapFault, verifyEnvelope, type BurvisProfile, type Delivery, type DeliveryTarget, type SigningIdentity, type SoapFault,
 } from '../../engine/index.ts';
 import { sopaNotifyProfile, startSopaNotificationReceiver, type SopaNotificationReceiver } from '../../connectors/sopa/index.ts';
 import {
   LIETIS_INBOUND_NS, createLietisNotifier, lietisNotifyProfile, startLietisNotificationReceiver,
   type LietisExchange, type LietisNotificationReceiver,
 } from '../../connectors/lietis/index.ts';
-import { Scratch, XSD, soapPayloadOf, xmllint, xmlsecVerify } from '../soap/tools.ts';
+import { Scratch, XSD, failure, soapPayloadOf, xmllint, xmlsecVerify } from '../soap/tools.ts';
 
-/** The error a promise rejects with; fails the test when it resolves. */
-async function failure(p: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isHubError(e), String(e));
-    return e as ConnectorError;
-  }
-  assert.fail('expected a rejection');
-}
 
 const logger = createLogger({ level: 'silent' });
 const PROFILE: BurvisProfile = {

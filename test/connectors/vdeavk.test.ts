@@ -2,26 +2,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  ConnectorError, SoapRequestError, createLogger, createSigningIdentity, isHubError, leafValues, makePersonCode, parseXmlTree, postSoap,
-  readSoapFault, signEnvelope, signSoapBody, soapEnvelope, soapPayload, verifyEnvelope,
-  type AssistantOpinion, type CallContext, type CanonicalXml, type SigningIdentity, type XmlFields,
+  SoapRequestError, createLogger, createSigningIdentity, leafValues, makePersonCode, parseXmlTree, postSoap, readSoapFault, signEnvelope, signSoapBody, soapEnvelope, soapPayload, verifyEnvelope, type AssistantOpinion, type CallContext, type CanonicalXml, type SigningIdentity, type XmlFields,
 } from '../../engine/index.ts';
 import {
   HUB_VDEAVK_NS, VDEAVK_NS, createVdeavkClient, opinionElement, opinionFields, startVdeavkSimulator, vdeavkGetOpinions,
   vdeavkOpinionsChanged, vdeavkSubmitOpinions, type VdeavkClient, type VdeavkExchange, type VdeavkSimulator,
 } from '../../connectors/vdeavk/index.ts';
-import { Scratch, XSD, soapPayloadOf, xmllint, xmlsecVerify } from '../soap/tools.ts';
+import { Scratch, XSD, failure, soapPayloadOf, xmllint, xmlsecVerify } from '../soap/tools.ts';
 
-/** The error a promise rejects with; fails the test when it resolves. */
-async function failure(p: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isHubError(e), String(e));
-    return e as ConnectorError;
-  }
-  assert.fail('expected a rejection');
-}
 
 const EPOCH = '2000-01-01T00:00:00Z';
 const PURPOSE = 'Asistenta pakalpojuma lieta Nr. 2026/41';

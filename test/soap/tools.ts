@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { childElements, excC14n, parseXmlTree } from '../../engine/index.ts';
+import assert from 'node:assert/strict';
+import { childElements, excC14n, isHubError, parseXmlTree, type ConnectorError } from '../../engine/index.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const XSD = (name: string): string => join(ROOT, 'schemas/xsd', name);
@@ -57,4 +58,15 @@ export function xmlsecSign(scratch: Scratch, template: string, keyPem: string, c
   const r = run('xmlsec1', ['--sign', ...ID_ATTRS, '--privkey-pem', `${scratch.file(keyPem, 'pem')},${scratch.file(certPem, 'pem')}`, '--output', out, scratch.file(template)]);
   if (!r.ok) throw new Error(`xmlsec1 --sign failed: ${r.out}`);
   return readFileSync(out, 'utf8');
+}
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function failure(p: Promise<unknown>): Promise<ConnectorError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(isHubError(e), String(e));
+    return e as ConnectorError;
+  }
+  assert.fail('expected a rejection');
 }

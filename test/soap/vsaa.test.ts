@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
 import {
-  ConnectorError, createSigningIdentity, isHubError, postSoap, readSoapFault, signEnvelope, soapEnvelope, verifyEnvelope,
-  type SigningIdentity,
+  ConnectorError, createSigningIdentity, postSoap, readSoapFault, signEnvelope, soapEnvelope, verifyEnvelope, type SigningIdentity,
 } from '../../engine/index.ts';
 import { createVsaaClient, startVsaaSimulator, type VsaaClient, type VsaaExchange, type VsaaSimulator } from '../../connectors/vsaa/index.ts';
-import { Scratch, XSD, soapPayloadOf, xmllint, xmlsecVerify } from './tools.ts';
+import { Scratch, XSD, failure, soapPayloadOf, xmllint, xmlsecVerify } from './tools.ts';
 
-/** The error a promise rejects with; fails the test when it resolves. */
-async function failure(p: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isHubError(e), String(e));
-    return e as ConnectorError;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('VSAA simulator and client (EP50, EP51, EP52)', function () {
   this.timeout(30_000);
