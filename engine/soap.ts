@@ -7,7 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ConnectorError } from './errors.ts';
-import { SOAP11_NS, type CanonicalXml } from './ws-security.ts';
+import { SOAP11_NS, verifyEnvelope, type CanonicalXml } from './ws-security.ts';
 import { childElement, childElements, textOf, type XElement } from './xml-tree.ts';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
@@ -176,4 +176,50 @@ export function faultToError(partner: string, operation: string, f: SoapFault): 
     default:
       return new ConnectorError('HUB_ERR_PARTNER_FAULT', text, { retryable: f.faultcode === 'Server', httpStatus: 502, details });
   }
+}
+
+export interface SignedAnswerSpec {
+  /** The partner as messages name it (`vsaa`, `vdeavk`, `burvis`). */
+  partner: string;
+  operation: string;
+  /** The partner's registered certificate: an answer signed otherwise is refused. */
+  certPem: string;
+  /** The namespace and element name the Body must hold. */
+  ns: string;
+  response: string;
+}
+
+/**
+ * The verified payload of a partner's answer to a signed call, by one rule for every agency
+ * client: a front end's 429/502/503/504 is a retryable 503; anything that is not SOAP, or not
+ * signed with the partner's certificate, a final 502; a signed soap:Fault maps by faultToError;
+ * a 200 must hold `{ns}response`. Reading the payload's fields is the connector's.
+ */
+export function readSignedAnswer(res: SoapHttpResponse, a: SignedAnswerSpec): XElement {
+  const where = `${a.partner} ${a.operation}`;
+  const details = { connector: a.partner, operation: a.operation };
+  const looksXml = /xml/i.test(res.contentType) && res.body.trimStart().startsWith('<');
+  if (!looksXml || (res.status !== 200 && res.status !== 500)) {
+    if (res.status === 502 || res.status === 503 || res.status === 504 || res.status === 429) {
+      throw new ConnectorError('HUB_ERR_PARTNER_UNAVAILABLE', `${where}: HTTP ${res.status}`, { retryable: true, httpStatus: 503, details: { ...details, status: res.status } });
+    }
+    throw unexpectedAnswer(a, `HTTP ${res.status} ${res.contentType || 'without a content type'}`);
+  }
+  const verified = verifyEnvelope(res.body, a.certPem);
+  if (!verified.ok) {
+    throw new ConnectorError('HUB_ERR_PARTNER_SIGNATURE', `${where}: the answer's signature is not valid: ${verified.reason}`, { retryable: false, httpStatus: 502, details });
+  }
+  const fault = readSoapFault(verified.body);
+  if (fault) throw faultToError(a.partner, a.operation, fault);
+  if (res.status !== 200) throw unexpectedAnswer(a, `HTTP ${res.status} without a soap:Fault`);
+  const payload = verified.payload;
+  if (!payload || payload.uri !== a.ns || payload.local !== a.response) throw unexpectedAnswer(a, `no ${a.response} in the Body`);
+  return payload;
+}
+
+/** HUB_ERR_PARTNER_RESPONSE: the answer is not what the partner's XSD promises (`field` names where). */
+export function unexpectedAnswer(a: Pick<SignedAnswerSpec, 'partner' | 'operation'>, why: string, field?: string): ConnectorError {
+  return new ConnectorError('HUB_ERR_PARTNER_RESPONSE', `${a.partner} ${a.operation}: unexpected answer: ${field ? `${field}: ` : ''}${why}`, {
+    retryable: false, httpStatus: 502, details: { connector: a.partner, operation: a.operation, ...(field ? { field } : {}) },
+  });
 }

@@ -10,8 +10,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import {
-  ConnectorError, ValidationError, faultToError, normalizePersonCode, personCodeProblem, postSoap, readSoapFault, signSoapBody,
-  soapPayload, verifyEnvelope, type BurvisProfile, type CanonicalXml, type CoParticipation, type SigningIdentity, type XElement,
+  ConnectorError, ValidationError, normalizePersonCode, personCodeProblem, postSoap, readSignedAnswer, signSoapBody,
+  soapPayload, type BurvisProfile, type CanonicalXml, type CoParticipation, type SigningIdentity, type XElement,
 } from '../../engine/index.ts';
 import {
   BURVIS_NS, BURVIS_OPERATIONS, MAX_PAGE_SIZE, MAX_PURPOSE, MAX_TOKEN, REQUESTER_RE, checkCoParticipation, coParticipationFields, readProfile,
@@ -101,7 +101,7 @@ export function createBurvisClient(opts: BurvisClientOptions): BurvisClient {
       const res = await postSoap(opts.baseUrl, requestXml, { timeoutMs, soapAction: op.soapAction, agent, partner: 'burvis' });
       ex.status = res.status;
       ex.responseXml = res.body;
-      return readResponse(op, res.status, res.contentType, res.body, opts.burvisCertPem);
+      return readSignedAnswer(res, { partner: 'burvis', operation: op.name, certPem: opts.burvisCertPem, ns: BURVIS_NS, response: op.response });
     } catch (e) {
       if (e instanceof ConnectorError) ex.error = e;
       throw e;
@@ -202,23 +202,3 @@ function readAnswer<T>(op: BurvisOperation, read: () => T): T {
 }
 
 /** The verified response payload; faults, bad signatures and odd answers become ConnectorErrors. */
-function readResponse(op: BurvisOperation, status: number, contentType: string, body: string, certPem: string): XElement {
-  const looksXml = /xml/i.test(contentType) && body.trimStart().startsWith('<');
-  if (!looksXml || (status !== 200 && status !== 500)) {
-    if (status === 502 || status === 503 || status === 504 || status === 429) {
-      throw new ConnectorError('HUB_ERR_PARTNER_UNAVAILABLE', `burvis ${op.name}: HTTP ${status}`, { retryable: true, httpStatus: 503, details: { connector: 'burvis', operation: op.name, status } });
-    }
-    throw malformed(op, undefined, `HTTP ${status} ${contentType || 'without a content type'}`);
-  }
-  const verified = verifyEnvelope(body, certPem);
-  if (!verified.ok) {
-    throw new ConnectorError('HUB_ERR_PARTNER_SIGNATURE', `burvis ${op.name}: the answer's signature is not valid: ${verified.reason}`, {
-      retryable: false, httpStatus: 502, details: { connector: 'burvis', operation: op.name },
-    });
-  }
-  const fault = readSoapFault(verified.body);
-  if (fault) throw faultToError('burvis', op.name, fault);
-  const payload = verified.payload;
-  if (status !== 200 || !payload || payload.uri !== BURVIS_NS || payload.local !== op.response) throw malformed(op, undefined, `no ${op.response} in the Body`);
-  return payload;
-}

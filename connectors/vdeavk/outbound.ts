@@ -11,8 +11,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import {
-  ConnectorError, ValidationError, faultToError, normalizePersonCode, personCodeProblem, postSoap,
-  readSoapFault, signSoapBody, soapPayload, verifyEnvelope, type AssistantOpinion, type SigningIdentity, type XElement,
+  ConnectorError, ValidationError, normalizePersonCode, personCodeProblem, postSoap,
+  readSignedAnswer, signSoapBody, soapPayload, type AssistantOpinion, type SigningIdentity, type XElement,
 } from '../../engine/index.ts';
 import {
   DATA_SET, MAX_PAGE_SIZE, MAX_PURPOSE, MAX_TOKEN, REQUESTER_RE, VDEAVK_NS, VDEAVK_OPERATION, readOpinion,
@@ -123,7 +123,7 @@ export function createVdeavkClient(opts: VdeavkClientOptions): VdeavkClient {
       const res = await postSoap(opts.baseUrl, requestXml, { timeoutMs, soapAction: VDEAVK_OPERATION.soapAction, agent, partner: 'vdeavk' });
       ex.status = res.status;
       ex.responseXml = res.body;
-      return read(readResponse(res.status, res.contentType, res.body, opts.vdeavkCertPem));
+      return read(readSignedAnswer(res, { partner: 'vdeavk', operation: OP, certPem: opts.vdeavkCertPem, ns: VDEAVK_NS, response: VDEAVK_OPERATION.response }));
     } catch (e) {
       if (e instanceof ConnectorError) ex.error = e;
       throw e;
@@ -190,27 +190,6 @@ function checkFeedOrder(opinions: AssistantOpinion[], sinceMs: number): void {
 }
 
 /** The verified response payload; faults, bad signatures and odd answers become ConnectorErrors. */
-function readResponse(status: number, contentType: string, body: string, certPem: string): XElement {
-  const looksXml = /xml/i.test(contentType) && body.trimStart().startsWith('<');
-  if (!looksXml || (status !== 200 && status !== 500)) {
-    if (status === 502 || status === 503 || status === 504 || status === 429) {
-      throw new ConnectorError('HUB_ERR_PARTNER_UNAVAILABLE', `vdeavk ${OP}: HTTP ${status}`, { retryable: true, httpStatus: 503, details: details({ status }) });
-    }
-    throw malformed(`HTTP ${status} ${contentType || 'without a content type'}`);
-  }
-  const verified = verifyEnvelope(body, certPem);
-  if (!verified.ok) {
-    throw new ConnectorError('HUB_ERR_PARTNER_SIGNATURE', `vdeavk ${OP}: the answer's signature is not valid: ${verified.reason}`, {
-      retryable: false, httpStatus: 502, details: details(),
-    });
-  }
-  const fault = readSoapFault(verified.body);
-  if (fault) throw faultToError('vdeavk', OP, fault);
-  if (status !== 200) throw malformed(`HTTP ${status} without a soap:Fault`);
-  const payload = verified.payload;
-  if (!payload || payload.uri !== VDEAVK_NS || payload.local !== VDEAVK_OPERATION.response) throw malformed(`no ${VDEAVK_OPERATION.response} in the Body`);
-  return payload;
-}
 
 /** Opinions and NextCursor of a GetUniversalServiceDataISResponse, read as the XSD says. */
 function readAnswer(payload: XElement): VdeavkChangesPage {

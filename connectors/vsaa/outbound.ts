@@ -10,9 +10,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import {
-  ConnectorError, ValidationError, childElements, faultToError, isRealDate, leafValues, normalizePersonCode,
-  personCodeProblem, postSoap, readSoapFault, signSoapBody, soapPayload, verifyEnvelope,
-  type SigningIdentity, type XElement,
+  ConnectorError, ValidationError, childElements, isRealDate, leafValues, normalizePersonCode,
+  personCodeProblem, postSoap, readSignedAnswer, signSoapBody, soapPayload,
+  type SigningIdentity, type SoapHttpResponse, type XElement,
 } from '../../engine/index.ts';
 import {
   BENEFIT_TYPES, CHANNELS, DEDUCTION_REASONS, MONTH_RE, VSAA_NS, VSAA_OPERATIONS, periodProblem,
@@ -103,7 +103,7 @@ export function createVsaaClient(opts: VsaaClientOptions): VsaaClient {
       const res = await postSoap(opts.baseUrl, requestXml, { timeoutMs, soapAction: op.soapAction, agent, partner: 'vsaa' });
       exchange.status = res.status;
       exchange.responseXml = res.body;
-      const items = readResponse(op, res.status, res.contentType, res.body, opts.vsaaCertPem);
+      const items = readResponse(op, res, opts.vsaaCertPem);
       return { answer: { personCode: code, periodFrom: period.from, periodTo: period.to }, items };
     } catch (e) {
       if (e instanceof ConnectorError) exchange.error = e;
@@ -133,25 +133,9 @@ export function createVsaaClient(opts: VsaaClientOptions): VsaaClient {
 const malformed = (op: VsaaOperation, why: string): ConnectorError =>
   new ConnectorError('HUB_ERR_PARTNER_RESPONSE', `vsaa ${op.name}: unexpected answer: ${why}`, { retryable: false, httpStatus: 502, details: { connector: 'vsaa', operation: op.name } });
 
-/** The list items of a verified answer; faults, bad signatures and odd answers become ConnectorErrors. */
-function readResponse(op: VsaaOperation, status: number, contentType: string, body: string, vsaaCertPem: string): XElement[] {
-  const looksXml = /xml/i.test(contentType) && body.trimStart().startsWith('<');
-  if (!looksXml || (status !== 200 && status !== 500)) {
-    if (status === 502 || status === 503 || status === 504 || status === 429) {
-      throw new ConnectorError('HUB_ERR_PARTNER_UNAVAILABLE', `vsaa ${op.name}: HTTP ${status}`, { retryable: true, httpStatus: 503, details: { connector: 'vsaa', operation: op.name, status } });
-    }
-    throw malformed(op, `HTTP ${status} ${contentType || 'without a content type'}`);
-  }
-  const verified = verifyEnvelope(body, vsaaCertPem);
-  if (!verified.ok) {
-    throw new ConnectorError('HUB_ERR_PARTNER_SIGNATURE', `vsaa ${op.name}: the answer's signature is not valid: ${verified.reason}`, {
-      retryable: false, httpStatus: 502, details: { connector: 'vsaa', operation: op.name },
-    });
-  }
-  const fault = readSoapFault(verified.body);
-  if (fault) throw faultToError('vsaa', op.name, fault);
-  const payload = verified.payload;
-  if (!payload || payload.uri !== VSAA_NS || payload.local !== op.response) throw malformed(op, `no ${op.response} in the Body`);
+/** The list items of a verified answer (readSignedAnswer has checked signature, fault and element). */
+function readResponse(op: VsaaOperation, res: SoapHttpResponse, vsaaCertPem: string): XElement[] {
+  const payload = readSignedAnswer(res, { partner: 'vsaa', operation: op.name, certPem: vsaaCertPem, ns: VSAA_NS, response: op.response });
   const list = childElements(payload).find((c) => c.local === op.list && c.uri === VSAA_NS);
   if (!list) throw malformed(op, `no ${op.list} in ${op.response}`);
   const items = childElements(list);
