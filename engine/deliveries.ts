@@ -37,7 +37,7 @@ const namesOf = (step: DeliverStep): string[] => (Array.isArray(step.deliver) ? 
 export interface ItemFacts { subject?: string; municipality: string }
 
 /** What an item is about, whatever its message type: each carries personCode, and all but opinions a municipality. */
-export function factsOf(_type: MessageType, item: unknown): ItemFacts {
+export function factsOf(item: unknown): ItemFacts {
   const i = item as { personCode?: string; municipality?: string };
   return { subject: i.personCode, municipality: i.municipality ?? '' };
 }
@@ -73,6 +73,7 @@ export class Deliveries {
   private readonly queues = new Map<string, Queue<Job1>>();
   private readonly workers: Worker<Job1>[] = [];
   private readonly components = new Map<string, Delivery>();
+  private readonly certificates = new Map<string, string>();
   private readonly audit: AuditWriter;
 
   constructor(private readonly deps: DeliveryDeps) {
@@ -91,7 +92,7 @@ export class Deliveries {
     if (!step) return [];
     const specs = namesOf(step).map((n) => this.deps.registry.get('delivery', n)!);
     return items.map((item) => {
-      const f = factsOf(type, item);
+      const f = factsOf(item);
       const base = { routeId: route.id, municipality: f.municipality || undefined, subject: f.subject, payload: item };
       const agency = specs.find((s) => s.receiver === 'agency');
       if (agency) {
@@ -151,6 +152,13 @@ export class Deliveries {
     return c;
   }
 
+  /** A partner's certificate, read once per process rather than at every attempt. */
+  private certificateOf(p: PartnerDef): string {
+    let pem = this.certificates.get(p.id);
+    if (pem === undefined) this.certificates.set(p.id, (pem = readCertificate(p.certificate!, this.deps.configDir)));
+    return pem;
+  }
+
   private target(partnerId: string | null, spec: DeliverySpec): { target: DeliveryTarget; timeoutMs: number } {
     const p = this.deps.partners.find((x) => x.id === partnerId);
     if (!p) throw new HubError('HUB_ERR_DELIVERY_TARGET', `partner ${partnerId ?? '(none)'} is no longer in partners.yaml; add it back and replay the dead letter`, { retryable: false });
@@ -159,7 +167,7 @@ export class Deliveries {
     return {
       target: {
         partnerId: p.id, endpoint,
-        ...(p.certificate ? { certPem: readCertificate(p.certificate, this.deps.configDir) } : {}),
+        ...(p.certificate ? { certPem: this.certificateOf(p) } : {}),
         ...(p.notify?.token ? { token: envToken(p.notify.token) } : {}),
       },
       timeoutMs: partnerPolicies(p).timeoutMs,

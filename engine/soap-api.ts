@@ -41,7 +41,12 @@ export interface SoapApiDeps {
   logger: Logger;
 }
 
-interface Endpoint { route: RouteDef; spec: SoapEndpointSpec }
+interface Endpoint {
+  route: RouteDef;
+  spec: SoapEndpointSpec;
+  /** The agency's registered partners and their certificates, read once at start, not per request. */
+  senders: [PartnerDef, string][];
+}
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -54,7 +59,9 @@ export function registerSoapApi(app: FastifyInstance, deps: SoapApiDeps): void {
     if (!('soap' in route.from)) continue;
     const { service, operation } = route.from.soap;
     const spec = deps.registry.names('soapEndpoint').map((n) => deps.registry.get('soapEndpoint', n)!).find((s) => s.service === service && s.operation === operation)!;
-    endpoints.set(service, { route, spec });
+    const senders = deps.partners.filter((p) => p.system === spec.partner && p.certificate)
+      .map((p): [PartnerDef, string] => [p, readCertificate(p.certificate!, deps.configDir)]);
+    endpoints.set(service, { route, spec, senders });
   }
 
   const send = (reply: FastifyReply, status: number, xml: string): FastifyReply =>
@@ -83,12 +90,11 @@ export function registerSoapApi(app: FastifyInstance, deps: SoapApiDeps): void {
     const log = deps.logger.child({ route: route.id, soap: `${spec.service}/${spec.operation}` });
 
     // The sender is whichever registered partner of the agency's system the signature verifies with.
-    const candidates = deps.partners.filter((p) => p.system === spec.partner && p.certificate);
     let partner: PartnerDef | undefined;
     let verified: ReturnType<typeof verifyEnvelope> | undefined;
     let reason = `no ${spec.partner} partner with a certificate is registered in partners.yaml`;
-    for (const p of candidates) {
-      const v = verifyEnvelope(xml, readCertificate(p.certificate!, deps.configDir));
+    for (const [p, certPem] of ep.senders) {
+      const v = verifyEnvelope(xml, certPem);
       if (v.ok) { partner = p; verified = v; break; }
       reason = v.reason;
     }
@@ -115,7 +121,7 @@ export function registerSoapApi(app: FastifyInstance, deps: SoapApiDeps): void {
     const digest = sha256(excC14n(payload));
     const { requestId, items } = request;
     const answerFor = async (count: number, outcome: string): Promise<FastifyReply> => {
-      const subjects = [...new Set(items.map((i) => factsOf(spec.produces, i).subject))];
+      const subjects = [...new Set(items.map((i) => factsOf(i).subject))];
       try {
         await appendAuditBatch(deps.store.db, subjects.map((subject) => ({
           actor: partner.id, subject, service: `soap:${spec.service}/${spec.operation}`, purpose: route.id, outcome, requestSha256: digest, details: { requestId, items: items.length, count },
