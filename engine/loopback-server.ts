@@ -127,3 +127,28 @@ export function serveWsdl(res: http.ServerResponse, path: URL, contract: WsdlCon
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   }
 }
+
+/** The switches a test flips on an agency simulator: slow, silent, or down. */
+export interface OutageSwitches {
+  /** Delay before every answer. */
+  latencyMs: number;
+  /** Accept requests and never answer them. */
+  timeout: boolean;
+  /** `http503`: an HTTP 503 from the front end, no SOAP; `unavailable`: the agency's own UNAVAILABLE fault. */
+  outage: 'none' | 'http503' | 'unavailable';
+}
+
+/**
+ * Plays the switches that act before the agency reads the request: resolves false when the
+ * request is answered (HTTP 503) or left hanging (timeout) here, true when the simulator goes on
+ * (and then answers `outage: 'unavailable'` with its own fault).
+ */
+export async function passSwitches(res: http.ServerResponse, sw: OutageSwitches): Promise<boolean> {
+  if (sw.timeout) return false; // the socket stays open until the client gives up or the simulator closes
+  if (sw.latencyMs > 0) await new Promise((r) => setTimeout(r, sw.latencyMs));
+  if (sw.outage === 'http503') {
+    res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>503 Service Unavailable</body></html>');
+    return false;
+  }
+  return true;
+}

@@ -10,8 +10,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  createSigningIdentity, excC14n, postSoap, serveWsdl, signEnvelope, signSoapBody, soapEnvelope, soapFault, startLoopbackServer, verifyEnvelope,
-  xmlFields, type BurvisProfile, type CanonicalXml, type SigningIdentity,
+  createSigningIdentity, excC14n, postSoap, passSwitches, serveWsdl, signEnvelope, signSoapBody, soapEnvelope, soapFault, startLoopbackServer, verifyEnvelope,
+  xmlFields, type BurvisProfile, type CanonicalXml, type SigningIdentity, type OutageSwitches,
 } from '../../engine/index.ts';
 import { BURVIS_NS, HUB_BURVIS_NS, MINISTRY_REQUESTER, SUBMIT_PROFILING_CHANGES, profileFields, type BurvisErrorCode, type BurvisOperationName } from './messages.ts';
 import { burvisDataSet, type BurvisDataOptions, type BurvisDataSet } from './simulator-data.ts';
@@ -33,14 +33,8 @@ export interface BurvisSimulatorOptions {
   port?: number;
 }
 
-export interface BurvisSwitches {
-  /** Delay before every answer. */
-  latencyMs: number;
-  /** Accept requests and never answer them. */
-  timeout: boolean;
-  /** `http503`: an HTTP 503 from the front end, no SOAP; `unavailable`: NVA's own UNAVAILABLE fault. */
-  outage: 'none' | 'http503' | 'unavailable';
-}
+/** The switches tests flip (engine OutageSwitches): latency, a silent partner, an outage. */
+export type BurvisSwitches = OutageSwitches;
 
 export interface BurvisStats {
   /** POSTs to the service, answered or not. */
@@ -154,12 +148,7 @@ export async function startBurvisSimulator(opts: BurvisSimulatorOptions): Promis
     }
     sim.stats.requests++;
     const sw = sim.switches;
-    if (sw.timeout) return; // the socket stays open until the client gives up or the simulator closes
-    if (sw.latencyMs > 0) await new Promise((r) => setTimeout(r, sw.latencyMs));
-    if (sw.outage === 'http503') {
-      res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>503 Service Unavailable</body></html>');
-      return;
-    }
+    if (!(await passSwitches(res, sw))) return;
     try {
       if (sw.outage === 'unavailable') throw new BurvisFault('UNAVAILABLE', 'the service is temporarily unavailable, retry later');
       const verified = verifyEnvelope(body, opts.hubCertPem);

@@ -11,8 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  createSigningIdentity, excC14n, postSoap, serveWsdl, signEnvelope, signSoapBody, soapEnvelope, soapFault, soapPayload, startLoopbackServer,
-  verifyEnvelope, xmlFields, type AssistantOpinion, type CanonicalXml, type SigningIdentity, type XElement,
+  createSigningIdentity, excC14n, postSoap, passSwitches, serveWsdl, signEnvelope, signSoapBody, soapEnvelope, soapFault, soapPayload, startLoopbackServer,
+  verifyEnvelope, xmlFields, type AssistantOpinion, type CanonicalXml, type SigningIdentity, type XElement, type OutageSwitches,
 } from '../../engine/index.ts';
 import {
   HUB_VDEAVK_NS, HUB_VDEAVK_OPERATION, MAX_PUSH_OPINIONS, MAX_TOKEN, VDEAVK_NS, VDEAVK_OPERATION, canonicalOpinion,
@@ -38,14 +38,8 @@ export interface VdeavkSimulatorOptions {
   port?: number;
 }
 
-export interface VdeavkSwitches {
-  /** Delay before every answer. */
-  latencyMs: number;
-  /** Accept requests and never answer them. */
-  timeout: boolean;
-  /** `http503`: an HTTP 503 from the front end, no SOAP; `unavailable`: VDEĀVK's own UNAVAILABLE fault. */
-  outage: 'none' | 'http503' | 'unavailable';
-}
+/** The switches tests flip (engine OutageSwitches): latency, a silent partner, an outage. */
+export type VdeavkSwitches = OutageSwitches;
 
 export interface VdeavkPushResult {
   /** The hub's HTTP status (200 with its answer, 500 with a fault). */
@@ -151,12 +145,7 @@ export async function startVdeavkSimulator(opts: VdeavkSimulatorOptions): Promis
     }
     sim.stats.requests++;
     const sw = sim.switches;
-    if (sw.timeout) return; // the socket stays open until the client gives up or the simulator closes
-    if (sw.latencyMs > 0) await new Promise((r) => setTimeout(r, sw.latencyMs));
-    if (sw.outage === 'http503') {
-      res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>503 Service Unavailable</body></html>');
-      return;
-    }
+    if (!(await passSwitches(res, sw))) return;
     try {
       if (sw.outage === 'unavailable') throw new VdeavkFault('UNAVAILABLE', 'the service is temporarily unavailable, retry later');
       const verified = verifyEnvelope(body, opts.hubCertPem);

@@ -9,8 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  childElements, createSigningIdentity, excC14n, leafValues, normalizePersonCode, personCodeProblem, serveWsdl, signSoapBody,
-  soapFault, soapPayload, startLoopbackServer, verifyEnvelope, type CanonicalXml, type SigningIdentity, type XElement, type XmlFields,
+  childElements, createSigningIdentity, excC14n, leafValues, normalizePersonCode, personCodeProblem, passSwitches, serveWsdl, signSoapBody,
+  soapFault, soapPayload, startLoopbackServer, verifyEnvelope, type CanonicalXml, type SigningIdentity, type XElement, type XmlFields, type OutageSwitches,
 } from '../../engine/index.ts';
 import { VSAA_NS, VSAA_OPERATIONS, periodProblem, type VsaaErrorCode, type VsaaOperation } from './messages.ts';
 import { vsaaDataSet, type VsaaDataOptions, type VsaaDataSet, type VsaaPerson } from './simulator-data.ts';
@@ -33,14 +33,8 @@ export interface VsaaSimulatorOptions {
   port?: number;
 }
 
-export interface VsaaSwitches {
-  /** Delay before every answer. */
-  latencyMs: number;
-  /** Accept requests and never answer them. */
-  timeout: boolean;
-  /** `http503`: an HTTP 503 from the front end, no SOAP; `unavailable`: VSAA's own UNAVAILABLE fault. */
-  outage: 'none' | 'http503' | 'unavailable';
-}
+/** The switches tests flip (engine OutageSwitches): latency, a silent partner, an outage. */
+export type VsaaSwitches = OutageSwitches;
 
 export interface VsaaSimulator {
   /** The service endpoint; its WSDL is at `${url}?wsdl`. */
@@ -117,12 +111,7 @@ export async function startVsaaSimulator(opts: VsaaSimulatorOptions): Promise<Vs
     }
     sim.stats.requests++;
     const sw = sim.switches;
-    if (sw.timeout) return; // the socket stays open until the client gives up or the simulator closes
-    if (sw.latencyMs > 0) await new Promise((r) => setTimeout(r, sw.latencyMs));
-    if (sw.outage === 'http503') {
-      res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>503 Service Unavailable</body></html>');
-      return;
-    }
+    if (!(await passSwitches(res, sw))) return;
     try {
       if (sw.outage === 'unavailable') throw new Fault('UNAVAILABLE', 'the service is temporarily unavailable, retry later');
       const verified = verifyEnvelope(body, opts.hubCertPem);
