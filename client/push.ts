@@ -44,6 +44,8 @@ export interface PushOptions {
 export interface LoadView {
   id: string; source: string; municipality: string; period: string; status: string; batches: number | null;
   records: { received: number; accepted: number; rejected: number };
+  /** Batches the hub could not process (e.g. a record it could not read), with the reason. */
+  failedBatches?: { seq: number; error: string }[];
   [more: string]: unknown;
 }
 
@@ -241,6 +243,7 @@ export function formatPushReport(r: PushResult): string {
   const { load } = r;
   const lines = [`load ${load.id} ${load.status}: received ${load.records.received}, accepted ${load.records.accepted}, rejected ${load.records.rejected}`
     + ` (${r.batches} batches; ${r.sent} sent now${r.skipped ? `, ${r.skipped} acknowledged earlier` : ''})`];
+  for (const f of load.failedBatches ?? []) lines.push(`batch ${f.seq} failed: ${f.error}`);
   if (r.rejections.length) {
     lines.push('rejected records by code:');
     const w = Math.max(...r.rejections.map((g) => g.code.length));

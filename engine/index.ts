@@ -27,3 +27,5 @@ export {
   pickRecordKind, providerRegNo, planSchedule, plantRecords, plantedTruth, batchSizes, inBatches, SIMULATOR_CONFIG,
   type Rng, type NamePool, type PersonName, type PersonCodeStyle, type DateParts, type MonthDates, type PlantVariant, type PlantOptions, type Planting,
 } from './simulation.ts';
+// The SPOLIS store's batch encoding, for the outbound that writes it (it runs in a prep thread).
+export { encodeDecisionRows, type DecisionRows } from '../store/index.ts';

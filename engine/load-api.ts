@@ -9,7 +9,7 @@ import type { RouteQueues } from './queues.ts';
 import { PartnerAuth, assertAccess } from './auth.ts';
 import { httpError } from './errors.ts';
 import { municipalityProblem, municipalities } from './validation/municipalities.ts';
-import { createLoad, getLoad, putBatch, commitLoad, listRejections, batchSummaries, type LoadRow, type Store } from '../store/index.ts';
+import { createLoad, getLoad, putBatch, commitLoad, listRejections, batchSummaries, failedBatches, type LoadRow, type Store } from '../store/index.ts';
 import { receiptXml } from './receipt.ts';
 import type { SigningIdentity } from './signing.ts';
 import type { Logger } from './logger.ts';
@@ -28,11 +28,13 @@ export interface LoadApiDeps {
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
-function loadView(l: LoadRow) {
+function loadView(l: LoadRow, failed: { seq: number; error: string }[] = []) {
   return {
     id: l.id, source: l.source, municipality: l.municipality, period: l.period, status: l.status,
     batches: l.expectedBatches, records: l.records, quality: l.quality,
     createdAt: l.createdAt, committedAt: l.committedAt, finishedAt: l.finishedAt,
+    // A batch accepted at PUT can still fail when processed (a record the full reader cannot read).
+    ...(failed.length ? { failedBatches: failed } : {}),
   };
 }
 
@@ -121,7 +123,10 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
     return reply.code(202).send(loadView(out.load));
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/loads/:id', async (req) => loadView((await ownLoad(req, req.params.id)).load));
+  app.get<{ Params: { id: string } }>('/api/v1/loads/:id', async (req) => {
+    const { load } = await ownLoad(req, req.params.id);
+    return loadView(load, load.status === 'failed' ? await failedBatches(deps.store.db, load.id) : []);
+  });
 
   app.get<{ Params: { id: string }; Querystring: { offset?: string; limit?: string } }>('/api/v1/loads/:id/rejections', async (req) => {
     const { load } = await ownLoad(req, req.params.id);

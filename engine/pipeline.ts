@@ -7,12 +7,12 @@
 import type { Registry } from './registry.ts';
 import type { RouteDef } from './route-types.ts';
 import type {
-  AcceptedRecord, BatchMessage, LoadContext, Outbound, RejectedRecord, TransformerSpec, ValidatorSpec,
+  AcceptedRecord, BatchMessage, LoadContext, Outbound, OutboundSpec, RejectedRecord, TransformerSpec, ValidatorSpec,
 } from './components.ts';
 import type { Decision, Source } from '../schemas/canonical/model.ts';
 import { naturalKey } from '../schemas/canonical/model.ts';
 import { HubError, isHubError } from './errors.ts';
-import { encodeDecision, getBatch, getLoad, markProcessing, type Store } from '../store/index.ts';
+import { getBatch, getLoad, markProcessing, type Store } from '../store/index.ts';
 
 export interface BatchRef {
   loadId: string;
@@ -32,14 +32,23 @@ export interface PrepareInput {
   routeId: string;
   source: string;
   recordSteps: ({ transform: string } | { validate: string })[];
+  /** The batch-level steps: those whose specs encode run their encoders in the thread too. */
+  batchSteps: string[];
   load: LoadContext;
+  batchSeq: number;
+  /** When the batch reached the hub (ISO instant). */
+  receivedAt: string;
   body: Uint8Array;
   contentType: string;
 }
 
 export interface Prepared {
   records: number;
-  accepted: AcceptedRecord[];
+  acceptedCount: number;
+  /** Absent when every batch-level step encoded the records (see OutboundSpec.encode). */
+  accepted?: AcceptedRecord[];
+  /** Each encoding step's output, by step name. */
+  encoded: Record<string, unknown>;
   rejected: RejectedRecord[];
 }
 
@@ -116,10 +125,16 @@ export function prepareBatch(registry: Registry, input: PrepareInput): Prepared 
         }
       }
     }
-    const encoded = encodeDecision(value as Decision);
-    accepted.push({ index, record: value as Decision, json: encoded.json, hash: encoded.hash });
+    accepted.push({ index, record: value as Decision });
   });
-  return { records: parsed.records.length, accepted, rejected };
+  const encoded: Record<string, unknown> = {};
+  let everyStepEncodes = input.batchSteps.length > 0;
+  for (const name of input.batchSteps) {
+    const spec = registry.get('outbound', name) as OutboundSpec | undefined;
+    if (spec?.encode) encoded[name] = spec.encode(accepted, { load: ctx, batchSeq: input.batchSeq, receivedAt: input.receivedAt, fieldName });
+    else everyStepEncodes = false;
+  }
+  return { records: parsed.records.length, acceptedCount: accepted.length, accepted: everyStepEncodes ? undefined : accepted, encoded, rejected };
 }
 
 /**
@@ -139,12 +154,20 @@ export async function runBatch(deps: PipelineDeps, route: RouteDef, ref: BatchRe
     loadId: load.id, source: load.source as Source, municipality: load.municipality, period: load.period, createdAt: load.createdAt,
   };
   const steps = splitSteps(route);
-  const input: PrepareInput = { routeId: route.id, source: route.from.bulkLoad.source, recordSteps: steps.record, load: ctx, body: batch.body, contentType: batch.contentType };
+  const input: PrepareInput = {
+    routeId: route.id, source: route.from.bulkLoad.source, recordSteps: steps.record, batchSteps: steps.batch, load: ctx,
+    batchSeq: ref.seq, receivedAt: batch.receivedAt, body: batch.body, contentType: batch.contentType,
+  };
   const prepared = deps.prepare ? await deps.prepare(input) : prepareBatch(deps.registry, input);
   const transformer = steps.record.map((s) => ('transform' in s ? deps.registry.get('transformer', s.transform) : undefined)).find(Boolean);
-  const msg: BatchMessage = { load: ctx, batchSeq: ref.seq, accepted: prepared.accepted, rejected: prepared.rejected, fieldName: fieldNameOf(transformer) };
   await beforeEffects?.();
-  for (const name of steps.batch) await deps.outbounds.get(name)!.send(msg);
-  return { skipped: false, records: prepared.records, accepted: prepared.accepted.length, rejected: prepared.rejected.length };
+  for (const name of steps.batch) {
+    const msg: BatchMessage = {
+      load: ctx, batchSeq: ref.seq, acceptedCount: prepared.acceptedCount, accepted: prepared.accepted, encoded: prepared.encoded[name],
+      rejected: prepared.rejected, fieldName: fieldNameOf(transformer),
+    };
+    await deps.outbounds.get(name)!.send(msg);
+  }
+  return { skipped: false, records: prepared.records, accepted: prepared.acceptedCount, rejected: prepared.rejected.length };
 }
 

@@ -6,6 +6,12 @@
 import { Piscina } from 'piscina';
 import { availableParallelism } from 'node:os';
 import type { PrepareFn, PrepareInput, Prepared } from './pipeline.ts';
+import { HubError, type HubErrorDetails } from './errors.ts';
+
+/** What a thread answers: the prepared batch, or the HubError it raised, as plain data. */
+export type PrepOutcome =
+  | { prepared: Prepared }
+  | { error: { code: string; message: string; retryable: boolean; httpStatus: number; details: HubErrorDetails } };
 
 export interface PrepPool {
   prepare: PrepareFn;
@@ -31,7 +37,14 @@ export function createPrepPool(threads = Math.max(1, Math.min(4, availableParall
     execArgv: process.execArgv.filter((a, i, all) => /^--(import|require|loader|experimental-loader)\b/.test(a) || /^--(import|require|loader|experimental-loader)$/.test(all[i - 1] ?? '')),
   });
   return {
-    prepare: (input: PrepareInput) => pool.run(input) as Promise<Prepared>,
+    prepare: async (input: PrepareInput) => {
+      const out = await pool.run(input) as PrepOutcome;
+      if ('error' in out) {
+        const e = out.error;
+        throw new HubError(e.code, e.message, { retryable: e.retryable, httpStatus: e.httpStatus, details: e.details });
+      }
+      return out.prepared;
+    },
     warm: async () => { await Promise.all(Array.from({ length: threads }, () => pool.run(null))); },
     close: () => pool.destroy(),
   };

@@ -4,6 +4,7 @@
  * once and must run on both; results are normalised (bytea → Buffer) so callers never branch.
  */
 import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { mkdirSync } from 'node:fs';
 
 export interface QueryResult<T> {
@@ -14,6 +15,18 @@ export interface QueryResult<T> {
 export interface Db {
   readonly kind: 'postgres' | 'pglite';
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /**
+   * The first column of the first row as raw bytes (null when there is no row). Sent by the server
+   * in binary: a bytea in the text protocol is hex, so a 4 MB batch would travel as 8 MB of text
+   * and be decoded back on this side.
+   */
+  bytes(sql: string, params?: unknown[]): Promise<Buffer | null>;
+  /**
+   * Loads rows in PostgreSQL's COPY text format (tab-separated, `\N` for null, backslash escapes)
+   * into `table (columns)`. Several times cheaper for the server than the same rows as a query
+   * parameter it must parse as JSON; the bulk write path depends on it.
+   */
+  copyIn(table: string, columns: string[], text: string): Promise<void>;
   /** Runs fn in one transaction; rolls back when it throws. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */
@@ -40,6 +53,37 @@ function openPostgres(url: string, max: number): Db {
       const r = await client.query(sql, params as unknown[]);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     },
+    async bytes(sql: string, params?: unknown[]) {
+      // pg reads every result field as text, so the raw bytes come through COPY's binary format.
+      // COPY takes no parameters: they are inlined as quoted literals.
+      const c = client instanceof pg.Pool ? await pool.connect() : client;
+      try {
+        const literal = sql.replace(/\$(\d+)/g, (_m, n: string) => c.escapeLiteral(String((params ?? [])[Number(n) - 1])));
+        const chunks: Buffer[] = [];
+        const stream = c.query(copyTo(`COPY (${literal}) TO STDOUT WITH (FORMAT binary)`));
+        await new Promise<void>((resolve, reject) => {
+          stream.on('data', (d: Buffer) => chunks.push(d));
+          stream.on('end', resolve);
+          stream.on('error', reject);
+        });
+        return firstBinaryField(Buffer.concat(chunks));
+      } finally {
+        if (client instanceof pg.Pool) (c as pg.PoolClient).release();
+      }
+    },
+    async copyIn(table: string, columns: string[], text: string) {
+      const c = client instanceof pg.Pool ? await pool.connect() : client;
+      try {
+        const stream = c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+        await new Promise<void>((resolve, reject) => {
+          stream.on('finish', resolve);
+          stream.on('error', reject);
+          stream.end(Buffer.from(text, 'utf8'));
+        });
+      } finally {
+        if (client instanceof pg.Pool) (c as pg.PoolClient).release();
+      }
+    },
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       if (!(client instanceof pg.Pool)) return fn(wrap(client));
       const c = await pool.connect();
@@ -61,6 +105,18 @@ function openPostgres(url: string, max: number): Db {
   return wrap(pool);
 }
 
+/** The first field of the first row of a COPY … (FORMAT binary) stream, or null. */
+function firstBinaryField(b: Buffer): Buffer | null {
+  // Signature (11 bytes), flags (4), header extension length (4) and the extension itself.
+  if (b.length < 19 || b.toString('latin1', 0, 6) !== 'PGCOPY') throw new Error('not a binary COPY stream');
+  let at = 19 + b.readInt32BE(15);
+  const fields = b.readInt16BE(at);
+  if (fields < 1) return null;
+  at += 2;
+  const len = b.readInt32BE(at);
+  return len < 0 ? null : b.subarray(at + 4, at + 4 + len);
+}
+
 async function openPglite(dir: string | undefined): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const db = dir ? new PGlite(dir) : new PGlite();
@@ -77,6 +133,14 @@ async function openPglite(dir: string | undefined): Promise<Db> {
     async query<T>(sql: string, params?: unknown[]) {
       const r = await q.query(sql, params);
       return { rows: norm(r.rows) as T[], rowCount: r.affectedRows ?? r.rows.length };
+    },
+    async bytes(sql: string, params?: unknown[]) {
+      const row = norm((await q.query(sql, params)).rows)[0] as Record<string, unknown> | undefined;
+      return row ? (Object.values(row)[0] as Buffer | null) : null;
+    },
+    async copyIn(table: string, columns: string[], text: string) {
+      // PGlite reads COPY data from a Blob it exposes to the server as /dev/blob.
+      await q.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob: new Blob([text]) });
     },
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       if (!top) return fn(wrap(q, false));

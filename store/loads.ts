@@ -139,18 +139,24 @@ export interface BatchRow {
   body: Buffer;
   status: 'pending' | 'done' | 'dead';
   recordCount: number;
+  /** ISO instant. */
+  receivedAt: string;
 }
 
 export async function getBatch(db: Db, loadId: string, seq: number): Promise<BatchRow | null> {
   const r = await db.query<Record<string, unknown>>(
-    'SELECT load_id, seq, sha256, content_type, body, status, record_count FROM batches WHERE load_id = $1 AND seq = $2',
+    `SELECT load_id, seq, sha256, content_type, status, record_count,
+            to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_at
+     FROM batches WHERE load_id = $1 AND seq = $2`,
     [loadId, seq],
   );
   const b = r.rows[0];
   if (!b) return null;
+  const body = await db.bytes('SELECT body FROM batches WHERE load_id = $1 AND seq = $2', [loadId, seq]);
+  if (!body) return null;
   return {
     loadId: b.load_id as string, seq: Number(b.seq), sha256: b.sha256 as string, contentType: b.content_type as string,
-    body: b.body as Buffer, status: b.status as BatchRow['status'], recordCount: Number(b.record_count),
+    body, status: b.status as BatchRow['status'], recordCount: Number(b.record_count), receivedAt: b.received_at as string,
   };
 }
 
@@ -190,6 +196,12 @@ export async function unfinishedLoads(db: Db): Promise<{ id: string; routeId: st
   const r = await db.query<{ id: string; route_id: string }>(
     `SELECT id, route_id FROM loads WHERE status IN ('committed','processing') ORDER BY committed_at`);
   return r.rows.map((x) => ({ id: x.id, routeId: x.route_id }));
+}
+
+/** Batches that went dead (their job failed for good), with the reason, in seq order. */
+export async function failedBatches(db: Db, loadId: string): Promise<{ seq: number; error: string }[]> {
+  const r = await db.query<{ seq: number; error: string | null }>(`SELECT seq, error FROM batches WHERE load_id = $1 AND status = 'dead' ORDER BY seq`, [loadId]);
+  return r.rows.map((b) => ({ seq: Number(b.seq), error: b.error ?? 'unknown' }));
 }
 
 export interface BatchSummary {

@@ -37,21 +37,31 @@ function deadline(month: string): number {
   return Date.UTC(y, m, 16);
 }
 
-export function batchQuality(records: Decision[], arrivedAt: Date): BatchQuality {
+/** One record's part in timeliness: whether it has a month to judge by, late, and days to arrival (-1: no decision date). */
+export function recordTimeliness(d: Decision, arrived: number): { checked: boolean; late: boolean; days: number } {
+  const month = 'month' in d ? d.month : d.decisionDate?.slice(0, 7);
+  if (!month) return { checked: false, late: false, days: -1 };
+  // Assistant months carry no decision date: they count for lateness, not for days to arrival.
+  const days = d.decisionDate ? Math.max(0, Math.floor((arrived - Date.parse(d.decisionDate)) / DAY)) : -1;
+  return { checked: true, late: arrived >= deadline(month), days };
+}
+
+/** A batch's figures from the rows it wrote, each kind's rows in `rows` (see decision-rows.ts); `skip` says which were not written. */
+export function batchQualityOf(kinds: { kind: string; timeliness: { checked: Uint8Array; late: Uint8Array; days: Int32Array } }[], skip: (kind: string, row: number) => boolean): BatchQuality {
   const q: BatchQuality = { acceptedByKind: {}, timeliness: {} };
-  const arrived = arrivedAt.getTime();
-  for (const d of records) {
-    q.acceptedByKind[d.kind] = (q.acceptedByKind[d.kind] ?? 0) + 1;
-    const t = (q.timeliness[d.kind] ??= { checked: 0, late: 0, daysSum: 0, dated: 0 });
-    const month = 'month' in d ? d.month : d.decisionDate?.slice(0, 7);
-    if (!month) continue;
-    t.checked++;
-    if (arrived >= deadline(month)) t.late++;
-    // Assistant months carry no decision date: they count for lateness, not for days to arrival.
-    if (d.decisionDate) {
-      t.daysSum += Math.max(0, Math.floor((arrived - Date.parse(d.decisionDate)) / DAY));
-      t.dated = (t.dated ?? 0) + 1;
+  for (const k of kinds) {
+    const { checked, late, days } = k.timeliness;
+    const t = { checked: 0, late: 0, daysSum: 0, dated: 0 };
+    let accepted = 0;
+    for (let i = 0; i < checked.length; i++) {
+      if (skip(k.kind, i)) continue;
+      accepted++;
+      if (!checked[i]) continue;
+      t.checked++;
+      t.late += late[i];
+      if (days[i] >= 0) { t.daysSum += days[i]; t.dated++; }
     }
+    if (accepted) { q.acceptedByKind[k.kind] = (q.acceptedByKind[k.kind] ?? 0) + accepted; q.timeliness[k.kind] = t; }
   }
   return q;
 }

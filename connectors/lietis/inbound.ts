@@ -4,7 +4,7 @@
  * the header and whose children Status, Benefit, Service and Assistant are the records, in any order.
  */
 import iconv from 'iconv-lite';
-import { defineFormat, readXml, splitXml, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
+import { defineFormat, readXml, splitXml, inspectByOutline, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
 
 export const LIETIS_NS = 'urn:lv:daugavpils:lietis:export:2';
 export const LIETIS_RECORDS = ['Status', 'Benefit', 'Service', 'Assistant'] as const;
@@ -121,7 +121,11 @@ function toRecord(el: XmlElement): PartnerRecord {
   return rec;
 }
 
-export function parseLietisBatch(body: Buffer, contentType = '', opts: { countOnly?: boolean } = {}): { header: BatchHeader; records: PartnerRecord[] } {
+/**
+ * `countOnly`: records are counted, not built. `records`: the document is a skeleton (see
+ * engine/xml-outline.ts) and the whole document holds this many records.
+ */
+export function parseLietisBatch(body: Buffer, contentType = '', opts: { countOnly?: boolean; records?: number } = {}): { header: BatchHeader; records: PartnerRecord[] } {
   const records: PartnerRecord[] = [];
   const shell: PartnerRecord = { type: '', data: {} };
   let header: BatchHeader | undefined;
@@ -144,9 +148,10 @@ export function parseLietisBatch(body: Buffer, contentType = '', opts: { countOn
     },
   });
   if (!header) throw new ValidationError('HUB_ERR_BATCH_ROOT', 'the document has no Export root element', 422);
-  if (header.count !== records.length) {
+  const found = opts.records ?? records.length;
+  if (header.count !== found) {
     throw new ValidationError('HUB_ERR_BATCH_COUNT_MISMATCH',
-      `Export@count says ${header.count} records but the document holds ${records.length}: the document was cut or corrupted on the way; the whole batch is rejected, send it again`, 422,
+      `Export@count says ${header.count} records but the document holds ${found}: the document was cut or corrupted on the way; the whole batch is rejected, send it again`, 422,
       { field: 'Export@count' });
   }
   return { header, records };
@@ -158,10 +163,9 @@ export const lietisFormat = defineFormat({
   summary: 'LIETIS bulk export to SPOLIS: XML in windows-1257, Export with header attributes and Status, Benefit, Service and Assistant records.',
   contentTypes: ['application/xml', 'text/xml'],
   parse: (body, contentType) => parseLietisBatch(body, contentType),
-  inspect: (body, contentType) => {
-    const { header, records } = parseLietisBatch(body, contentType, { countOnly: true });
-    return { header, recordCount: records.length };
-  },
+  inspect: (body, contentType) => inspectByOutline(body, { recordDepth: 2, count: { rootAttribute: 'count' } },
+    (skeleton, records) => parseLietisBatch(skeleton, contentType, { countOnly: true, records }).header,
+    () => { const { header, records } = parseLietisBatch(body, contentType, { countOnly: true }); return { header, recordCount: records.length }; }),
   split: (body, maxBytes) => splitLietis(body, maxBytes),
 });
 

@@ -2,7 +2,7 @@
  * Reads a SOPA bulk-export batch (partners/sopa.md): one XML document, namespace
  * urn:lv:zzdats:sopa:spolis:1, a Galvene header and up to four record sections.
  */
-import { defineFormat, readXml, elementToObject, splitXml, ValidationError, type PartnerRecord, type BatchHeader } from '../../engine/index.ts';
+import { defineFormat, readXml, elementToObject, splitXml, inspectByOutline, ValidationError, type PartnerRecord, type BatchHeader } from '../../engine/index.ts';
 
 export const SOPA_NS = 'urn:lv:zzdats:sopa:spolis:1';
 const SECTIONS: Record<string, string> = {
@@ -13,7 +13,11 @@ function headerError(field: string, problem: string): ValidationError {
   return new ValidationError('HUB_ERR_BATCH_HEADER', `Galvene/${field} ${problem}`, 422, { field: `Galvene/${field}` });
 }
 
-export function parseSopaBatch(body: Buffer, opts: { countOnly?: boolean } = {}): { header: BatchHeader; records: PartnerRecord[] } {
+/**
+ * `countOnly`: records are counted, not built. `records`: the document is a skeleton (see
+ * engine/xml-outline.ts) and the whole document holds this many records.
+ */
+export function parseSopaBatch(body: Buffer, opts: { countOnly?: boolean; records?: number } = {}): { header: BatchHeader; records: PartnerRecord[] } {
   const records: PartnerRecord[] = [];
   const shell: PartnerRecord = { type: '', data: {} };
   // Galvene's fields sit at record depth, so they arrive through onRecord like records do.
@@ -48,13 +52,16 @@ export function parseSopaBatch(body: Buffer, opts: { countOnly?: boolean } = {})
   const countText = str('IerakstuSkaits');
   if (!/^\d+$/.test(countText)) throw headerError('IerakstuSkaits', `"${countText}" is not a whole number`);
   const count = Number(countText);
-  if (count !== records.length) {
+  const found = opts.records ?? records.length;
+  if (count !== found) {
     throw new ValidationError('HUB_ERR_BATCH_COUNT_MISMATCH',
-      `Galvene/IerakstuSkaits says ${count} records but the document holds ${records.length}: the document was cut or corrupted on the way; the whole batch is rejected, send it again`, 422,
+      `Galvene/IerakstuSkaits says ${count} records but the document holds ${found}: the document was cut or corrupted on the way; the whole batch is rejected, send it again`, 422,
       { field: 'Galvene/IerakstuSkaits' });
   }
   return { header: { municipality: str('PasvaldibasATVK'), period: str('Periods'), created: str('Izveidots'), count }, records };
 }
+
+const OUTLINE = { recordDepth: 3, count: { headerElement: 'Galvene', element: 'IerakstuSkaits' } } as const;
 
 export const sopaFormat = defineFormat({
   name: 'sopa/batch',
@@ -62,13 +69,12 @@ export const sopaFormat = defineFormat({
   summary: 'SOPA bulk export to SPOLIS: XML, UTF-8, SpolisEksports with Galvene and four record sections.',
   contentTypes: ['application/xml', 'text/xml'],
   parse: (body) => parseSopaBatch(body),
-  inspect: (body) => {
-    const { header, records } = parseSopaBatch(body, { countOnly: true });
-    return { header, recordCount: records.length };
-  },
+  inspect: (body) => inspectByOutline(body, OUTLINE,
+    (skeleton, records) => parseSopaBatch(skeleton, { countOnly: true, records }).header,
+    () => { const { header, records } = parseSopaBatch(body, { countOnly: true }); return { header, recordCount: records.length }; }),
   // Sections keep their order and each part gets the Galvene with its own IerakstuSkaits.
   split: (body, maxBytes) => splitXml(body, maxBytes, {
-    recordDepth: 3, count: { headerElement: 'Galvene', element: 'IerakstuSkaits' }, countName: 'Galvene/IerakstuSkaits',
+    ...OUTLINE, countName: 'Galvene/IerakstuSkaits',
     decode: (b) => b.toString('utf8'),
   }),
 });

@@ -2,23 +2,43 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { prepareBatch } from '../../engine/pipeline.ts';
 import { builtinRegistry } from '../../engine/builtins.ts';
+import { createHash } from 'node:crypto';
+import type { DecisionRows } from '../../store/index.ts';
 
 const EXAMPLE = readFileSync(new URL('../fixtures/sopa-batch.xml', import.meta.url), 'utf8');
 const load = { loadId: 'l', source: 'sopa' as const, municipality: '0001000', period: '2026-10', createdAt: '2026-11-02T08:00:00.000Z' };
-const run = (xml: string) => prepareBatch(builtinRegistry(), {
+const run = (xml: string, batchSteps: string[] = ['spolis/upsert-decisions']) => prepareBatch(builtinRegistry(), {
   routeId: 'sopa-monthly-load', source: 'sopa', load, contentType: 'application/xml', body: Buffer.from(xml),
   recordSteps: [{ transform: 'sopa/export-to-canonical' }, { validate: 'canonical/decision' }],
+  batchSteps, batchSeq: 1, receivedAt: '2026-11-03T10:00:00.000Z',
 });
 
 describe('record-level steps (prepareBatch)', () => {
-  it('accepts the example and hands each record on with its canonical JSON and hash', () => {
+  it('accepts the example and encodes it for the store in the thread: a COPY line per record with its canonical JSON and hash', () => {
     const p = run(EXAMPLE);
     assert.equal(p.records, 5);
-    assert.equal(p.accepted.length, 5);
-    for (const a of p.accepted) {
-      assert.deepEqual(JSON.parse(a.json!), a.record);
-      assert.match(a.hash!, /^[0-9a-f]{40}$/);
+    assert.equal(p.acceptedCount, 5);
+    assert.equal(p.accepted, undefined, 'no record objects cross from the thread when every batch step encodes');
+    const rows = p.encoded['spolis/upsert-decisions'] as DecisionRows;
+    const lines = rows.kinds.flatMap((k) => k.copy.split('\n').filter(Boolean));
+    assert.equal(lines.length, 5);
+    const records = new Set(rows.kinds.flatMap((k) => k.index));
+    assert.deepEqual([...records].sort(), [0, 1, 2, 3, 4]);
+    for (const line of lines) {
+      // …, record, content_hash, load_id, batch_seq, idx
+      const f = line.split('\t');
+      const json = f[f.length - 5].replace(/\\\\/g, '\\');
+      assert.equal(JSON.parse(json).municipality, '0001000');
+      assert.equal(f[f.length - 4], createHash('sha1').update(json).digest('hex'));
+      assert.deepEqual(f.slice(-3, -1), ['l', '1']);
     }
+  });
+
+  it('hands the records themselves to a batch step that does not encode', () => {
+    const p = run(EXAMPLE, []);
+    assert.equal(p.accepted!.length, 5);
+    assert.deepEqual(p.encoded, {});
+    assert.equal(p.accepted![0].record.municipality, '0001000');
   });
 
   it('lists the partner\'s own codes when a classifier value is unknown', () => {
