@@ -28,4 +28,4 @@ export {
   type Rng, type NamePool, type PersonName, type PersonCodeStyle, type DateParts, type MonthDates, type PlantVariant, type PlantOptions, type Planting,
 } from './simulation.ts';
 // The SPOLIS store's batch encoding, for the outbound that writes it (it runs in a prep thread).
-export { encodeDecisionRows, type DecisionRows } from '../store/index.ts';
+export { DecisionRowsEncoder, type DecisionRows } from '../store/index.ts';

@@ -19,8 +19,16 @@ export function mapCode(table: Record<string, string>, value: string | undefined
   return Object.hasOwn(table, value) ? table[value] : quoteIfCanonical(Object.values(table).includes(value), value);
 }
 
-/** Drops undefined members, so the schema reports a missing field as REQUIRED rather than a type error. */
+/**
+ * Drops undefined members, so the schema reports a missing field as REQUIRED rather than a type
+ * error. Copies instead of deleting: `delete` turns an object into a slow dictionary, and every
+ * canonical record passes through here on its way to validation and JSON.
+ */
 export function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+  let complete = true;
+  for (const k in o) if (o[k] === undefined) { complete = false; break; }
+  if (complete) return o;
+  const out = {} as T;
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }

@@ -7,7 +7,7 @@
 import type { Registry } from './registry.ts';
 import type { RouteDef } from './route-types.ts';
 import type {
-  AcceptedRecord, BatchMessage, LoadContext, Outbound, OutboundSpec, RejectedRecord, TransformerSpec, ValidatorSpec,
+  AcceptedRecord, BatchEncoder, BatchHeader, BatchMessage, LoadContext, Outbound, OutboundSpec, PartnerRecord, RejectedRecord, TransformerSpec, ValidatorSpec,
 } from './components.ts';
 import type { Decision, Source } from '../schemas/canonical/model.ts';
 import { naturalKey } from '../schemas/canonical/model.ts';
@@ -88,53 +88,68 @@ const fieldNameOf = (transformer: TransformerSpec | undefined) => (kind: Decisio
 /**
  * Parses a batch and runs the record-level steps: pure CPU, no I/O, so it can run in a worker
  * thread. A record's own fault rejects that record; anything else throws for the whole batch.
+ * Records stream through: each is read, transformed, validated and encoded before the next is
+ * read, so that (when every batch-level step encodes) no record outlives its own turn.
  */
 export function prepareBatch(registry: Registry, input: PrepareInput): Prepared {
   const format = registry.formatFor(input.source);
   if (!format) throw new HubError('HUB_ERR_ROUTE_SOURCE', `no bulk format for source ${input.source}`);
   const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
-  const parsed = format.parse(body, input.contentType);
   const steps = resolve(registry, input.recordSteps);
   const transformer = steps.find((s) => s.kind === 'transform')?.spec as TransformerSpec | undefined;
   const fieldName = fieldNameOf(transformer);
   const ctx = input.load;
+  const encodeCtx = { load: ctx, batchSeq: input.batchSeq, receivedAt: input.receivedAt, fieldName };
+  const encoders: [string, BatchEncoder][] = [];
+  let everyStepEncodes = input.batchSteps.length > 0;
+  for (const name of input.batchSteps) {
+    const spec = registry.get('outbound', name) as OutboundSpec | undefined;
+    if (spec?.encoder) encoders.push([name, spec.encoder(encodeCtx)]);
+    else everyStepEncodes = false;
+  }
 
   const accepted: AcceptedRecord[] = [];
+  let acceptedCount = 0;
   const rejected: RejectedRecord[] = [];
-  parsed.records.forEach((rec, index) => {
+  let index = 0;
+  const onRecord = (rec: PartnerRecord, header: BatchHeader): void => {
+    const i = index++;
     if (rec.errors?.length) {
-      rejected.push({ index, naturalKey: null, kind: null, errors: rec.errors });
+      rejected.push({ index: i, naturalKey: null, kind: null, errors: rec.errors });
       return;
     }
     let value: unknown = rec;
     for (const step of steps) {
       if (step.kind === 'transform') {
         try {
-          value = step.spec.transform(value as typeof rec, { load: ctx, header: parsed.header });
+          value = step.spec.transform(value as typeof rec, { load: ctx, header });
         } catch (e) {
           if (!isHubError(e)) throw e;
-          rejected.push({ index, naturalKey: null, kind: null, errors: [{ field: rec.type, code: 'FORMAT', message: e.message }] });
+          rejected.push({ index: i, naturalKey: null, kind: null, errors: [{ field: rec.type, code: 'FORMAT', message: e.message }] });
           return;
         }
       } else {
         const errors = step.spec.validate(value as Decision, { load: ctx, fieldName, partnerCodes: transformer?.partnerCodes });
         if (errors.length) {
           const d = value as Decision;
-          rejected.push({ index, naturalKey: d.decisionId ? naturalKey(d) : null, kind: d.kind ?? null, errors });
+          rejected.push({ index: i, naturalKey: d.decisionId ? naturalKey(d) : null, kind: d.kind ?? null, errors });
           return;
         }
       }
     }
-    accepted.push({ index, record: value as Decision });
-  });
-  const encoded: Record<string, unknown> = {};
-  let everyStepEncodes = input.batchSteps.length > 0;
-  for (const name of input.batchSteps) {
-    const spec = registry.get('outbound', name) as OutboundSpec | undefined;
-    if (spec?.encode) encoded[name] = spec.encode(accepted, { load: ctx, batchSeq: input.batchSeq, receivedAt: input.receivedAt, fieldName });
-    else everyStepEncodes = false;
+    const a: AcceptedRecord = { index: i, record: value as Decision };
+    acceptedCount++;
+    for (const [, enc] of encoders) enc.add(a);
+    if (!everyStepEncodes) accepted.push(a);
+  };
+  if (format.read) format.read(body, input.contentType, onRecord);
+  else {
+    const parsed = format.parse(body, input.contentType);
+    for (const rec of parsed.records) onRecord(rec, parsed.header);
   }
-  return { records: parsed.records.length, acceptedCount: accepted.length, accepted: everyStepEncodes ? undefined : accepted, encoded, rejected };
+  const encoded: Record<string, unknown> = {};
+  for (const [name, enc] of encoders) encoded[name] = enc.finish();
+  return { records: index, acceptedCount, accepted: everyStepEncodes ? undefined : accepted, encoded, rejected };
 }
 
 /**

@@ -155,41 +155,40 @@ interface Builder {
   days: number[];
 }
 
-export function encodeDecisionRows(accepted: { index: number; record: Decision }[], ctx: EncodeContext): DecisionRows {
-  const arrived = Date.parse(ctx.receivedAt);
-  const out: DecisionRows = { municipality: null, source: null, kinds: [], duplicates: [] };
-  const builders = new Map<Decision['kind'], Builder>();
-  const seen = new Map<string, number>();
-  const tail = `\t${copyValue(ctx.loadId)}\t${ctx.batchSeq}\t`;
-  for (const a of accepted) {
+/** Encodes records one at a time (the prep thread hands each over as soon as it passed validation). */
+export class DecisionRowsEncoder {
+  private readonly out: DecisionRows = { municipality: null, source: null, kinds: [], duplicates: [] };
+  private readonly builders = new Map<Decision['kind'], Builder>();
+  private readonly seen = new Map<string, number>();
+  private readonly arrived: number;
+  private readonly tail: string;
+
+  constructor(private readonly ctx: EncodeContext) {
+    this.arrived = Date.parse(ctx.receivedAt);
+    this.tail = `\t${copyValue(ctx.loadId)}\t${ctx.batchSeq}\t`;
+  }
+
+  add(a: { index: number; record: Decision }): void {
     const d = a.record;
+    const out = this.out;
     const key = naturalKey(d);
-    const first = seen.get(`${d.kind}|${key}`);
+    const first = this.seen.get(`${d.kind}|${key}`);
     if (first !== undefined) {
-      out.duplicates.push({ index: a.index, kind: d.kind, naturalKey: key, errors: [duplicateError(key, `record ${first} of this batch`, ctx.fieldName(d.kind, 'decisionId'))] });
-      continue;
+      out.duplicates.push({ index: a.index, kind: d.kind, naturalKey: key, errors: [duplicateError(key, `record ${first} of this batch`, this.ctx.fieldName(d.kind, 'decisionId'))] });
+      return;
     }
-    seen.set(`${d.kind}|${key}`, a.index);
+    this.seen.set(`${d.kind}|${key}`, a.index);
     if (out.municipality === null) { out.municipality = d.municipality; out.source = d.source; }
     // The writer keys its lookups by the batch's municipality and source; a batch mixing them is a bug upstream.
     if (d.municipality !== out.municipality || d.source !== out.source) {
       throw new Error(`record ${a.index} is for ${d.municipality}/${d.source}, the batch's others for ${out.municipality}/${out.source}`);
     }
     const t = TABLES[d.kind];
-    let b = builders.get(d.kind);
-    if (!b) {
-      const monthly = t.key.includes('month');
-      b = {
-        rows: { kind: d.kind, copy: '', lineEnds: [], index: [], decisionId: [], month: monthly ? [] : undefined, timeliness: undefined as unknown as RowTimeliness },
-        lines: [], at: 0, members: [], memberAt: 0, checked: [], late: [], days: [],
-      };
-      if (d.kind === 'household-status') b.rows.members = { copy: '', lineEnds: [], row: [] };
-      builders.set(d.kind, b);
-    }
+    const b = this.builders.get(d.kind) ?? this.builder(t);
     const { json, hash } = encodeDecision(d);
     let line = '';
     for (const c of t.columns) line += `${copyValue(c.get(d))}\t`;
-    line += `${json.includes('\\') ? json.replace(/\\/g, '\\\\') : json}\t${hash}${tail}${a.index}\n`;
+    line += `${json.includes('\\') ? json.replace(/\\/g, '\\\\') : json}\t${hash}${this.tail}${a.index}\n`;
     const row = b.rows.index.length;
     b.lines.push(line);
     b.at += line.length;
@@ -202,24 +201,46 @@ export function encodeDecisionRows(accepted: { index: number; record: Decision }
       const head = `${copyValue(d.municipality)}\t${copyValue(d.source)}\t${copyValue(d.decisionId)}\t`;
       (d as HouseholdStatus).members.forEach((p, n) => {
         const ml = `${head}${n + 1}\t${copyValue(p.personCode)}\t${copyValue(p.givenName)}\t${copyValue(p.surname)}\t${copyValue(p.role)}\n`;
-        b!.members.push(ml);
-        b!.memberAt += ml.length;
-        m.lineEnds.push(b!.memberAt);
+        b.members.push(ml);
+        b.memberAt += ml.length;
+        m.lineEnds.push(b.memberAt);
         m.row.push(row);
       });
     }
-    const tl = recordTimeliness(d, arrived);
+    const tl = recordTimeliness(d, this.arrived);
     b.checked.push(tl.checked ? 1 : 0);
     b.late.push(tl.late ? 1 : 0);
     b.days.push(tl.days);
   }
-  for (const b of builders.values()) {
-    b.rows.copy = b.lines.join('');
-    if (b.rows.members) b.rows.members.copy = b.members.join('');
-    b.rows.timeliness = { checked: Uint8Array.from(b.checked), late: Uint8Array.from(b.late), days: Int32Array.from(b.days) };
-    out.kinds.push(b.rows);
+
+  finish(): DecisionRows {
+    for (const b of this.builders.values()) {
+      b.rows.copy = b.lines.join('');
+      if (b.rows.members) b.rows.members.copy = b.members.join('');
+      b.rows.timeliness = { checked: Uint8Array.from(b.checked), late: Uint8Array.from(b.late), days: Int32Array.from(b.days) };
+      this.out.kinds.push(b.rows);
+    }
+    return this.out;
   }
-  return out;
+
+  private builder(t: KindTable): Builder {
+    const b: Builder = {
+      rows: {
+        kind: t.kind, copy: '', lineEnds: [], index: [], decisionId: [], month: t.key.includes('month') ? [] : undefined,
+        members: t.kind === 'household-status' ? { copy: '', lineEnds: [], row: [] } : undefined,
+        timeliness: { checked: new Uint8Array(0), late: new Uint8Array(0), days: new Int32Array(0) },
+      },
+      lines: [], at: 0, members: [], memberAt: 0, checked: [], late: [], days: [],
+    };
+    this.builders.set(t.kind, b);
+    return b;
+  }
+}
+
+export function encodeDecisionRows(accepted: { index: number; record: Decision }[], ctx: EncodeContext): DecisionRows {
+  const enc = new DecisionRowsEncoder(ctx);
+  for (const a of accepted) enc.add(a);
+  return enc.finish();
 }
 
 /**

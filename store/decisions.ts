@@ -143,14 +143,18 @@ export async function applyBatch(db: Db, input: ApplyInput, partnerField: (kind:
 
 /** When no batch of a committed load is pending, the load is done (or failed, if one went dead). */
 export async function finishLoadIfComplete(tx: Db, loadId: string): Promise<boolean> {
+  // The load's row lock orders the transactions that end its batches: without it, a batch written
+  // while another went dead could each see the other still pending, and the load would never end.
+  await tx.query('SELECT 1 FROM loads WHERE id = $1 FOR UPDATE', [loadId]);
   const s = (await tx.query<{ pending: number; dead: number; accepted: number; rejected: number }>(
     `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'dead')::int AS dead,
             coalesce(sum(accepted), 0)::int AS accepted, coalesce(sum(rejected), 0)::int AS rejected
      FROM batches WHERE load_id = $1`, [loadId])).rows[0];
   if (Number(s.pending) > 0) return false;
   const quality = await qualityReport(tx, loadId);
+  // clock_timestamp(), not now(): the moment the last batch is written, not when its transaction began.
   const r = await tx.query(
-    `UPDATE loads SET status = $2, accepted = $3, rejected = $4, finished_at = now(), quality = $5::jsonb
+    `UPDATE loads SET status = $2, accepted = $3, rejected = $4, finished_at = clock_timestamp(), quality = $5::jsonb
      WHERE id = $1 AND status IN ('committed','processing')`,
     [loadId, Number(s.dead) > 0 ? 'failed' : 'done', s.accepted, s.rejected, JSON.stringify(quality)],
   );

@@ -119,7 +119,7 @@ function readRecord(line: string, lineNo: number, index: number): PartnerRecord 
  * Decodes the batch and walks it line by line (no split('\n') array of 4 MB of lines), reading the
  * header and handing each record line to `onRecord`; checks header.count against the record lines.
  */
-function walkBatch(body: Buffer, onRecord: (line: string, lineNo: number, index: number) => void): BatchHeader {
+function walkBatch(body: Buffer, onRecord: (line: string, lineNo: number, index: number, header: BatchHeader) => void): BatchHeader {
   let text: string;
   try {
     text = UTF8.decode(body);
@@ -137,7 +137,7 @@ function walkBatch(body: Buffer, onRecord: (line: string, lineNo: number, index:
     at = end + 1;
     if (line === '') continue;
     if (!header) header = readHeader(line, lineNo);
-    else onRecord(line, lineNo, records++);
+    else onRecord(line, lineNo, records++, header);
   }
   if (!header) throw headerError('', 'is missing: the batch has no non-blank line');
   if (header.count !== records) {
@@ -146,6 +146,11 @@ function walkBatch(body: Buffer, onRecord: (line: string, lineNo: number, index:
       { field: 'header.count' });
   }
   return header;
+}
+
+/** Reads a batch, handing each record line to `onRecord` as it is read; the header is the first line. */
+export function readGvsBatch(body: Buffer, onRecord: (record: PartnerRecord, header: BatchHeader) => void): BatchHeader {
+  return walkBatch(body, (line, lineNo, index, header) => onRecord(readRecord(line, lineNo, index), header));
 }
 
 export function parseGvsBatch(body: Buffer): ParsedBatch {
@@ -166,6 +171,7 @@ export const gvsFormat = defineFormat({
   summary: 'GVS bulk export to SPOLIS: UTF-8 NDJSON, a header line then status, benefit, service and assistant record lines.',
   contentTypes: ['application/x-ndjson'],
   parse: (body) => parseGvsBatch(body),
+  read: (body, _contentType, onRecord) => readGvsBatch(body, onRecord),
   inspect: (body) => inspectGvsBatch(body),
   split: splitGvs,
 });

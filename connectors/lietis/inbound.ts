@@ -122,17 +122,18 @@ function toRecord(el: XmlElement): PartnerRecord {
 }
 
 /**
- * `countOnly`: records are counted, not built. `records`: the document is a skeleton (see
- * engine/xml-outline.ts) and the whole document holds this many records.
+ * Reads a batch, handing each record to `onRecord` as it is read (without one, records are only
+ * counted). The header is the root's attributes, so it is known before the first record.
+ * `records`: the document is a skeleton (see engine/xml-outline.ts) and the whole document holds
+ * this many records.
  */
-export function parseLietisBatch(body: Buffer, contentType = '', opts: { countOnly?: boolean; records?: number } = {}): { header: BatchHeader; records: PartnerRecord[] } {
-  const records: PartnerRecord[] = [];
-  const shell: PartnerRecord = { type: '', data: {} };
+export function readLietisBatch(body: Buffer, contentType = '', onRecord?: (record: PartnerRecord, header: BatchHeader) => void, opts: { records?: number } = {}): BatchHeader {
   let header: BatchHeader | undefined;
+  let count = 0;
   readXml(decodeLietis(body, contentType), {
     recordDepth: 2,
     // Counting needs the record elements themselves (their names), not the Members inside them.
-    buildDepth: opts.countOnly ? 2 : Infinity,
+    buildDepth: onRecord ? Infinity : 2,
     onRoot(el) {
       if (el.name !== 'Export' || el.ns !== LIETIS_NS) {
         throw new ValidationError('HUB_ERR_BATCH_ROOT', `root element must be Export in namespace ${LIETIS_NS}, found ${el.name} in "${el.ns}"`, 422);
@@ -144,16 +145,23 @@ export function parseLietisBatch(body: Buffer, contentType = '', opts: { countOn
       if (el.ns !== LIETIS_NS || !RECORDS.has(el.name)) {
         throw new ValidationError('HUB_ERR_BATCH_SECTION', `Export holds ${el.name} in "${el.ns}" (line ${el.line}); LIETIS records are ${LIETIS_RECORDS.join(', ')} in ${LIETIS_NS}`, 422);
       }
-      records.push(opts.countOnly ? shell : toRecord(el));
+      count++;
+      onRecord?.(toRecord(el), header!);
     },
   });
   if (!header) throw new ValidationError('HUB_ERR_BATCH_ROOT', 'the document has no Export root element', 422);
-  const found = opts.records ?? records.length;
+  const found = opts.records ?? count;
   if (header.count !== found) {
     throw new ValidationError('HUB_ERR_BATCH_COUNT_MISMATCH',
       `Export@count says ${header.count} records but the document holds ${found}: the document was cut or corrupted on the way; the whole batch is rejected, send it again`, 422,
       { field: 'Export@count' });
   }
+  return header;
+}
+
+export function parseLietisBatch(body: Buffer, contentType = ''): { header: BatchHeader; records: PartnerRecord[] } {
+  const records: PartnerRecord[] = [];
+  const header = readLietisBatch(body, contentType, (r) => records.push(r));
   return { header, records };
 }
 
@@ -163,9 +171,10 @@ export const lietisFormat = defineFormat({
   summary: 'LIETIS bulk export to SPOLIS: XML in windows-1257, Export with header attributes and Status, Benefit, Service and Assistant records.',
   contentTypes: ['application/xml', 'text/xml'],
   parse: (body, contentType) => parseLietisBatch(body, contentType),
+  read: (body, contentType, onRecord) => readLietisBatch(body, contentType, onRecord),
   inspect: (body, contentType) => inspectByOutline(body, { recordDepth: 2, count: { rootAttribute: 'count' } },
-    (skeleton, records) => parseLietisBatch(skeleton, contentType, { countOnly: true, records }).header,
-    () => { const { header, records } = parseLietisBatch(body, contentType, { countOnly: true }); return { header, recordCount: records.length }; }),
+    (skeleton, records) => readLietisBatch(skeleton, contentType, undefined, { records }),
+    () => { const header = readLietisBatch(body, contentType); return { header, recordCount: header.count }; }),
   split: (body, maxBytes) => splitLietis(body, maxBytes),
 });
 

@@ -14,18 +14,21 @@ function headerError(field: string, problem: string): ValidationError {
 }
 
 /**
- * `countOnly`: records are counted, not built. `records`: the document is a skeleton (see
- * engine/xml-outline.ts) and the whole document holds this many records.
+ * Reads a batch, handing each record to `onRecord` as it is read (without one, records are only
+ * counted). The header is read from Galvene, which precedes the record sections: it is checked
+ * when the first record arrives (or at the end of an empty document), so each record comes with it.
+ * `records`: the document is a skeleton (see engine/xml-outline.ts) and the whole document holds
+ * this many records.
  */
-export function parseSopaBatch(body: Buffer, opts: { countOnly?: boolean; records?: number } = {}): { header: BatchHeader; records: PartnerRecord[] } {
-  const records: PartnerRecord[] = [];
-  const shell: PartnerRecord = { type: '', data: {} };
+export function readSopaBatch(body: Buffer, onRecord?: (record: PartnerRecord, header: BatchHeader) => void, opts: { records?: number } = {}): BatchHeader {
   // Galvene's fields sit at record depth, so they arrive through onRecord like records do.
-  let header: Record<string, unknown> | undefined;
+  let fields: Record<string, unknown> | undefined;
+  let header: BatchHeader | undefined;
+  let count = 0;
   readXml(body.toString('utf8'), {
     recordDepth: 3,
     // Counting needs the records' own elements (and Galvene's texts), not what is inside them.
-    buildDepth: opts.countOnly ? 3 : Infinity,
+    buildDepth: onRecord ? Infinity : 3,
     onRoot(el) {
       if (el.name !== 'SpolisEksports' || el.ns !== SOPA_NS) {
         throw new ValidationError('HUB_ERR_BATCH_ROOT', `root element must be SpolisEksports in namespace ${SOPA_NS}, found ${el.name} in "${el.ns}"`, 422);
@@ -33,32 +36,45 @@ export function parseSopaBatch(body: Buffer, opts: { countOnly?: boolean; record
     },
     onRecord(el, parent) {
       if (parent === 'Galvene') {
-        header ??= {};
-        header[el.name] = el.text.trim();
+        if (header) throw new ValidationError('HUB_ERR_BATCH_HEADER', `Galvene (line ${el.line}) comes after records; it is the first element of a SOPA document`, 422, { field: 'Galvene' });
+        fields ??= {};
+        fields[el.name] = el.text.trim();
         return;
       }
       const expected = SECTIONS[parent];
       if (!expected) throw new ValidationError('HUB_ERR_BATCH_SECTION', `unknown section ${parent} (line ${el.line}); SOPA sections are ${Object.keys(SECTIONS).join(', ')}`, 422);
       if (el.name !== expected) throw new ValidationError('HUB_ERR_BATCH_SECTION', `section ${parent} holds ${expected} elements, found ${el.name} (line ${el.line})`, 422);
-      records.push(opts.countOnly ? shell : { type: el.name, data: elementToObject(el) });
+      header ??= readHeader(fields);
+      count++;
+      onRecord?.({ type: el.name, data: elementToObject(el) }, header);
     },
   });
-  if (!header) throw headerError('', 'is missing: every SOPA document starts with a Galvene header');
+  header ??= readHeader(fields);
+  const found = opts.records ?? count;
+  if (header.count !== found) {
+    throw new ValidationError('HUB_ERR_BATCH_COUNT_MISMATCH',
+      `Galvene/IerakstuSkaits says ${header.count} records but the document holds ${found}: the document was cut or corrupted on the way; the whole batch is rejected, send it again`, 422,
+      { field: 'Galvene/IerakstuSkaits' });
+  }
+  return header;
+}
+
+function readHeader(fields: Record<string, unknown> | undefined): BatchHeader {
+  if (!fields) throw headerError('', 'is missing: every SOPA document starts with a Galvene header');
   const str = (k: string): string => {
-    const v = header![k];
+    const v = fields[k];
     if (typeof v !== 'string' || v === '') throw headerError(k, 'is required');
     return v;
   };
   const countText = str('IerakstuSkaits');
   if (!/^\d+$/.test(countText)) throw headerError('IerakstuSkaits', `"${countText}" is not a whole number`);
-  const count = Number(countText);
-  const found = opts.records ?? records.length;
-  if (count !== found) {
-    throw new ValidationError('HUB_ERR_BATCH_COUNT_MISMATCH',
-      `Galvene/IerakstuSkaits says ${count} records but the document holds ${found}: the document was cut or corrupted on the way; the whole batch is rejected, send it again`, 422,
-      { field: 'Galvene/IerakstuSkaits' });
-  }
-  return { header: { municipality: str('PasvaldibasATVK'), period: str('Periods'), created: str('Izveidots'), count }, records };
+  return { municipality: str('PasvaldibasATVK'), period: str('Periods'), created: str('Izveidots'), count: Number(countText) };
+}
+
+export function parseSopaBatch(body: Buffer): { header: BatchHeader; records: PartnerRecord[] } {
+  const records: PartnerRecord[] = [];
+  const header = readSopaBatch(body, (r) => records.push(r));
+  return { header, records };
 }
 
 const OUTLINE = { recordDepth: 3, count: { headerElement: 'Galvene', element: 'IerakstuSkaits' } } as const;
@@ -69,9 +85,10 @@ export const sopaFormat = defineFormat({
   summary: 'SOPA bulk export to SPOLIS: XML, UTF-8, SpolisEksports with Galvene and four record sections.',
   contentTypes: ['application/xml', 'text/xml'],
   parse: (body) => parseSopaBatch(body),
+  read: (body, _contentType, onRecord) => readSopaBatch(body, onRecord),
   inspect: (body) => inspectByOutline(body, OUTLINE,
-    (skeleton, records) => parseSopaBatch(skeleton, { countOnly: true, records }).header,
-    () => { const { header, records } = parseSopaBatch(body, { countOnly: true }); return { header, recordCount: records.length }; }),
+    (skeleton, records) => readSopaBatch(skeleton, undefined, { records }),
+    () => { const header = readSopaBatch(body); return { header, recordCount: header.count }; }),
   // Sections keep their order and each part gets the Galvene with its own IerakstuSkaits.
   split: (body, maxBytes) => splitXml(body, maxBytes, {
     ...OUTLINE, countName: 'Galvene/IerakstuSkaits',

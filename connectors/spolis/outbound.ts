@@ -3,16 +3,14 @@
  * SPOLIS store in one transaction (decisions by natural key, rejections, batch and load status),
  * so a batch is either wholly applied or not at all, and applying it again changes nothing.
  */
-import { defineOutbound, encodeDecisionRows, type DecisionRows } from '../../engine/index.ts';
+import { defineOutbound, DecisionRowsEncoder, type DecisionRows } from '../../engine/index.ts';
 
 export const upsertDecisions = defineOutbound({
   name: 'spolis/upsert-decisions',
   summary: 'Upserts canonical decisions into the SPOLIS store by natural key, keeping earlier versions in history.',
   config: { type: 'object', additionalProperties: false, properties: {} },
   // In the prep thread: the records become COPY text per table (store/decision-rows.ts).
-  encode: (accepted, ctx) => encodeDecisionRows(accepted, {
-    receivedAt: ctx.receivedAt, loadId: ctx.load.loadId, batchSeq: ctx.batchSeq, fieldName: ctx.fieldName,
-  }),
+  encoder: (ctx) => new DecisionRowsEncoder({ receivedAt: ctx.receivedAt, loadId: ctx.load.loadId, batchSeq: ctx.batchSeq, fieldName: ctx.fieldName }),
   create: (_options, ctx) => ({
     async send(msg) {
       const r = await ctx.store.applyBatch({

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import iconv from 'iconv-lite';
-import { parseSopaBatch, sopaFormat } from '../../connectors/sopa/inbound.ts';
-import { parseLietisBatch, lietisFormat } from '../../connectors/lietis/inbound.ts';
+import { readSopaBatch, sopaFormat } from '../../connectors/sopa/inbound.ts';
+import { readLietisBatch, lietisFormat } from '../../connectors/lietis/inbound.ts';
 import { sopaSimulator } from '../../connectors/sopa/simulator.ts';
 
 /**
@@ -37,15 +37,15 @@ function sameAsFullReader(name: string, body: Buffer, fast: () => { header: unkn
 const sopa = (name: string, text: string): Verdict => {
   const body = Buffer.from(text, 'utf8');
   return sameAsFullReader(name, body, () => sopaFormat.inspect!(body, 'application/xml'), () => {
-    const { header, records } = parseSopaBatch(body, { countOnly: true });
-    return { header, recordCount: records.length };
+    const header = readSopaBatch(body);
+    return { header, recordCount: header.count };
   });
 };
 const lietis = (name: string, text: string): Verdict => {
   const body = iconv.encode(text, 'windows-1257');
   return sameAsFullReader(name, body, () => lietisFormat.inspect!(body, LIETIS_CT), () => {
-    const { header, records } = parseLietisBatch(body, LIETIS_CT, { countOnly: true });
-    return { header, recordCount: records.length };
+    const header = readLietisBatch(body, LIETIS_CT);
+    return { header, recordCount: header.count };
   });
 };
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { openStore, createLoad, putBatch, commitLoad, getLoad, listRejections, decisionVersions, type Store } from '../../store/index.ts';
+import { finishLoadIfComplete } from '../../store/decisions.ts';
 import type { Benefit, HouseholdStatus } from '../../schemas/canonical/model.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/env.ts';
 
@@ -47,6 +48,31 @@ for (const backend of ['postgres', 'pglite'] as const) {
       assert.equal((await putBatch(store.db, load.id, 1, Buffer.from('a'), 'application/xml', 3)).kind, 'same');
       assert.equal((await putBatch(store.db, load.id, 1, Buffer.from('b'), 'application/xml', 3)).kind, 'conflict');
       assert.equal((await getLoad(store.db, load.id))!.records.received, 3);
+    });
+
+    it('ends a load whose one batch is written while another goes dead at the same moment', async function () {
+      // Two transactions, interleaved on purpose: each marks its batch, then asks whether the load is
+      // complete. Each used to see the other batch still pending, and the load stayed "processing".
+      if (backend === 'pglite') this.skip(); // one connection: its transactions cannot interleave
+      const id = await committedLoad(store, 2);
+      const gate = () => { let open!: () => void; const p = new Promise<void>((r) => { open = r; }); return { open, p }; };
+      const aMarked = gate();
+      const bMarked = gate();
+      await Promise.all([
+        store.db.transaction(async (tx) => {
+          await tx.query(`UPDATE batches SET status = 'done' WHERE load_id = $1 AND seq = 1`, [id]);
+          aMarked.open();
+          await bMarked.p;
+          return finishLoadIfComplete(tx, id);
+        }),
+        store.db.transaction(async (tx) => {
+          await tx.query(`UPDATE batches SET status = 'dead', error = 'x' WHERE load_id = $1 AND seq = 2`, [id]);
+          bMarked.open();
+          await aMarked.p;
+          return finishLoadIfComplete(tx, id);
+        }),
+      ]);
+      assert.equal((await getLoad(store.db, id))!.status, 'failed');
     });
 
     it('changes nothing when the same batch is applied twice', async () => {
