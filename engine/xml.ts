@@ -6,35 +6,34 @@
  */
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { ValidationError } from './errors.ts';
+import { readXmlFast, XmlFastFault } from './xml-fast.ts';
 
-export interface XmlElement {
-  /** Local name (no prefix). */
-  name: string;
-  ns: string;
-  attrs: Record<string, string>;
-  children: XmlElement[];
-  text: string;
-  line: number;
-}
-
-export interface XmlReadOptions {
-  /** Depth (root = 1) whose elements are records, handed over one at a time. */
-  recordDepth: number;
-  maxDepth?: number;
-  /**
-   * Elements deeper than this are checked for well-formedness but not built: a caller that only
-   * counts records (the PUT path) pays for tokenizing, not for objects. Default: build everything.
-   */
-  buildDepth?: number;
-  onRoot?(el: XmlElement): void;
-  onRecord(el: XmlElement, parent: string): void;
-}
+export type { XmlElement, XmlReadOptions } from './xml-element.ts';
+import type { XmlElement, XmlReadOptions } from './xml-element.ts';
 
 // Most elements carry no attributes; they share one empty object instead of allocating their own.
 const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-/** Parses `text`; throws ValidationError (400) for DOCTYPE, entities, malformed XML or excessive depth. */
+/**
+ * Parses `text`; throws ValidationError (400) for DOCTYPE, entities, malformed XML or excessive
+ * depth. Documents within its reach go through the fast reader (xml-fast.ts); saxes reads the
+ * rest, and words every fault either finds.
+ */
 export function readXml(text: string, opts: XmlReadOptions): void {
+  let fast: boolean;
+  try {
+    fast = readXmlFast(text, opts);
+  } catch (e) {
+    if (!(e instanceof XmlFastFault)) throw e;
+    // saxes reads the whole document again, handing nothing over: its error is the one reported.
+    readXmlSaxes(text, { recordDepth: opts.recordDepth, maxDepth: opts.maxDepth, buildDepth: opts.recordDepth, onRecord: () => {} });
+    throw new ValidationError('HUB_ERR_XML_MALFORMED', `the document is not well-formed XML: ${e.message}`, 400);
+  }
+  if (!fast) readXmlSaxes(text, opts);
+}
+
+/** The saxes reader alone (the fast reader is checked against it). */
+export function readXmlSaxes(text: string, opts: XmlReadOptions): void {
   const maxDepth = opts.maxDepth ?? 12;
   const buildDepth = opts.buildDepth ?? Infinity;
   // Depth of unbuilt elements below the last built one.
