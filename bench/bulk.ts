@@ -105,7 +105,7 @@ async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Prom
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const extra = (process.env.BENCH_NODE_ARGS ?? HUB_NODE_ARGS).split(' ').filter(Boolean);
   const env = { ...process.env, DATABASE_URL: db.url, REDIS_URL, HUB_QUEUE_PREFIX: q.prefix, HUB_CONFIG_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn' };
-  const start = (role: string): ChildProcess => spawn(process.execPath, [...profile, ...extra, '--import', 'tsx', 'engine/cli.ts', 'start', '--role', role], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const start = (role: string): ChildProcess => spawn(process.execPath, [...profile, ...extra, '--import', 'tsx', 'engine/cli.ts', 'start', '--role', role], { env, stdio: ['ignore', process.env.BENCH_HUB_STDOUT ? 'inherit' : 'ignore', 'inherit'] });
   const procs: [string, ChildProcess][] = workers === 0 ? [['all', start('all')]] : [['api', start('api')], ...Array.from({ length: workers }, (_, i) => [`worker${i + 1}`, start('worker')] as [string, ChildProcess])];
   const url = `http://127.0.0.1:${port}`;
   try {

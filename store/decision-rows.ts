@@ -86,9 +86,12 @@ export interface RowTimeliness {
 /** One kind's rows of a batch, in the order the records came. */
 export interface KindRows {
   kind: Decision['kind'];
-  /** COPY text, one line per row (copyColumns order). */
-  copy: string;
-  /** Where each row's line ends in `copy`. */
+  /**
+   * COPY text as UTF-8 bytes, one line per row (copyColumns order). Bytes, not a string: a copy of
+   * them crosses from the thread outside the writer's heap, and the writer sends them as they are.
+   */
+  copy: Uint8Array;
+  /** Where each row's line ends in `copy` (byte offsets). */
   lineEnds: number[];
   /** The record's 0-based position in its batch. */
   index: number[];
@@ -96,7 +99,7 @@ export interface KindRows {
   /** The month key column (YYYY-MM-01) for monthly kinds. */
   month?: string[];
   /** Household members (MEMBER_COLUMNS order), for household statuses: lines and the row each belongs to. */
-  members?: { copy: string; lineEnds: number[]; row: number[] };
+  members?: { copy: Uint8Array; lineEnds: number[]; row: number[] };
   timeliness: RowTimeliness;
 }
 
@@ -144,12 +147,34 @@ export function duplicateError(key: string, where: string, field: string): Recor
   return { field, code: 'DUPLICATE', message: `decision ${key} appears earlier in this load (${where}); the first occurrence wins` };
 }
 
+/**
+ * COPY text written straight into a growing buffer as UTF-8, a line at a time: each line's string
+ * dies young instead of living (and being promoted, and marked) until the batch is done.
+ */
+class LineWriter {
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  private len = 0;
+  readonly ends: number[] = [];
+
+  line(s: string): void {
+    if (this.buf.length - this.len < s.length * 3) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + s.length * 3));
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    this.len += this.buf.write(s, this.len, 'utf8');
+    this.ends.push(this.len);
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
 interface Builder {
   rows: KindRows;
-  lines: string[];
-  at: number;
-  members: string[];
-  memberAt: number;
+  lines: LineWriter;
+  members: LineWriter;
   checked: number[];
   late: number[];
   days: number[];
@@ -190,9 +215,7 @@ export class DecisionRowsEncoder {
     for (const c of t.columns) line += `${copyValue(c.get(d))}\t`;
     line += `${json.includes('\\') ? json.replace(/\\/g, '\\\\') : json}\t${hash}${this.tail}${a.index}\n`;
     const row = b.rows.index.length;
-    b.lines.push(line);
-    b.at += line.length;
-    b.rows.lineEnds.push(b.at);
+    b.lines.line(line);
     b.rows.index.push(a.index);
     b.rows.decisionId.push(d.decisionId);
     if (b.rows.month) b.rows.month.push(`${(d as { month: string }).month}-01`);
@@ -201,9 +224,7 @@ export class DecisionRowsEncoder {
       const head = `${copyValue(d.municipality)}\t${copyValue(d.source)}\t${copyValue(d.decisionId)}\t`;
       (d as HouseholdStatus).members.forEach((p, n) => {
         const ml = `${head}${n + 1}\t${copyValue(p.personCode)}\t${copyValue(p.givenName)}\t${copyValue(p.surname)}\t${copyValue(p.role)}\n`;
-        b.members.push(ml);
-        b.memberAt += ml.length;
-        m.lineEnds.push(b.memberAt);
+        b.members.line(ml);
         m.row.push(row);
       });
     }
@@ -215,8 +236,12 @@ export class DecisionRowsEncoder {
 
   finish(): DecisionRows {
     for (const b of this.builders.values()) {
-      b.rows.copy = b.lines.join('');
-      if (b.rows.members) b.rows.members.copy = b.members.join('');
+      b.rows.copy = b.lines.bytes();
+      b.rows.lineEnds = b.lines.ends;
+      if (b.rows.members) {
+        b.rows.members.copy = b.members.bytes();
+        b.rows.members.lineEnds = b.members.ends;
+      }
       b.rows.timeliness = { checked: Uint8Array.from(b.checked), late: Uint8Array.from(b.late), days: Int32Array.from(b.days) };
       this.out.kinds.push(b.rows);
     }
@@ -226,11 +251,11 @@ export class DecisionRowsEncoder {
   private builder(t: KindTable): Builder {
     const b: Builder = {
       rows: {
-        kind: t.kind, copy: '', lineEnds: [], index: [], decisionId: [], month: t.key.includes('month') ? [] : undefined,
-        members: t.kind === 'household-status' ? { copy: '', lineEnds: [], row: [] } : undefined,
+        kind: t.kind, copy: EMPTY, lineEnds: [], index: [], decisionId: [], month: t.key.includes('month') ? [] : undefined,
+        members: t.kind === 'household-status' ? { copy: EMPTY, lineEnds: [], row: [] } : undefined,
         timeliness: { checked: new Uint8Array(0), late: new Uint8Array(0), days: new Int32Array(0) },
       },
-      lines: [], at: 0, members: [], memberAt: 0, checked: [], late: [], days: [],
+      lines: new LineWriter(), members: new LineWriter(), checked: [], late: [], days: [],
     };
     this.builders.set(t.kind, b);
     return b;
@@ -243,12 +268,11 @@ export function encodeDecisionRows(accepted: { index: number; record: Decision }
   return enc.finish();
 }
 
-/**
- * The lines of `rows` whose row number `keep` accepts, as COPY text. Line offsets are UTF-16
- * positions in the string (what `slice` takes), so multi-byte names need no special care.
- */
-export function selectLines(copy: string, lineEnds: number[], keep: (row: number) => boolean): string {
-  let out = '';
-  for (let i = 0; i < lineEnds.length; i++) if (keep(i)) out += copy.slice(i === 0 ? 0 : lineEnds[i - 1], lineEnds[i]);
-  return out;
+const EMPTY = new Uint8Array(0);
+
+/** The lines of `copy` whose row number `keep` accepts (empty when none is). */
+export function selectLines(copy: Uint8Array, lineEnds: number[], keep: (row: number) => boolean): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < lineEnds.length; i++) if (keep(i)) parts.push(copy.subarray(i === 0 ? 0 : lineEnds[i - 1], lineEnds[i]));
+  return Buffer.concat(parts);
 }

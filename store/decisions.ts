@@ -59,7 +59,7 @@ async function probeKeys(tx: Db, t: KindTable, rows: KindRows, loadId: string, s
 }
 
 /** Known keys: their rows go through a session-private stage, then replace the current ones, keeping history. */
-async function upsertKnown(tx: Db, t: KindTable, text: string, loadId: string): Promise<void> {
+async function upsertKnown(tx: Db, t: KindTable, text: Uint8Array, loadId: string): Promise<void> {
   const stage = `stage_${t.table}`;
   await tx.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${t.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
   const cols = copyColumns(t);
@@ -106,7 +106,7 @@ export async function applyBatch(db: Db, input: ApplyInput, partnerField: (kind:
         if (!known.size && !duplicate.size) await tx.copyIn(t.table, cols, k.copy);
         else {
           const fresh = selectLines(k.copy, k.lineEnds, (i) => !known.has(i) && !duplicate.has(i));
-          if (fresh) await tx.copyIn(t.table, cols, fresh);
+          if (fresh.length) await tx.copyIn(t.table, cols, fresh);
           if (known.size) await upsertKnown(tx, t, selectLines(k.copy, k.lineEnds, (i) => known.has(i)), input.loadId);
         }
         if (k.members) {
@@ -117,7 +117,7 @@ export async function applyBatch(db: Db, input: ApplyInput, partnerField: (kind:
           }
           const m = k.members;
           const text = duplicate.size ? selectLines(m.copy, m.lineEnds, (i) => !duplicate.has(m.row[i])) : m.copy;
-          if (text) await tx.copyIn('household_member', MEMBER_COLUMNS, text);
+          if (text.length) await tx.copyIn('household_member', MEMBER_COLUMNS, text);
         }
         accepted += k.index.length - duplicate.size;
       }

@@ -20,7 +20,7 @@ describe('record-level steps (prepareBatch)', () => {
     assert.equal(p.acceptedCount, 5);
     assert.equal(p.accepted, undefined, 'no record objects cross from the thread when every batch step encodes');
     const rows = p.encoded['spolis/upsert-decisions'] as DecisionRows;
-    const lines = rows.kinds.flatMap((k) => k.copy.split('\n').filter(Boolean));
+    const lines = rows.kinds.flatMap((k) => Buffer.from(k.copy).toString('utf8').split('\n').filter(Boolean));
     assert.equal(lines.length, 5);
     const records = new Set(rows.kinds.flatMap((k) => k.index));
     assert.deepEqual([...records].sort(), [0, 1, 2, 3, 4]);
