@@ -188,7 +188,7 @@ export async function run(argv: string[]): Promise<void> {
     machine: { cpus: cpus().length, node: process.version },
     hubNodeArgs: process.env.BENCH_NODE_ARGS ?? HUB_NODE_ARGS,
   };
-  const rows: [string, string, string][] = [['what', 'median s', 'records/s'], ['hub end to end (first PUT → last done)', hubS.toFixed(2), String(result.hub.recordsPerSecond)]];
+  const rows: [string, string, string][] = [['what', 'median s', 'records/s'], ['hub end to end (first PUT → last commit)', hubS.toFixed(2), String(result.hub.recordsPerSecond)]];
   if (result.baselines) {
     rows.push(['baseline: saxes tokenize (XML loads)', result.baselines.saxesTokenizeXml.medianSeconds.toFixed(2), String(result.baselines.saxesTokenizeXml.recordsPerSecond)]);
     rows.push(['baseline: PostgreSQL COPY + key index', result.baselines.postgresCopy.medianSeconds.toFixed(2), String(result.baselines.postgresCopy.recordsPerSecond)]);
