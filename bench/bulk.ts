@@ -9,6 +9,10 @@
  * (the last load's `finished_at` in the store, so polling adds nothing). Baselines in the same run, on the
  * same bytes and rows: tokenizing the XML alone with saxes, and PostgreSQL COPY of the canonical rows
  * into a keyed table. `--single N` instead pushes one SOPA load of N records (the memory test).
+ *
+ * Diagnostics: BENCH_NODE_ARGS replaces the hub's V8 flags (e.g. add --trace-gc), BENCH_HUB_STDOUT=1
+ * shows the hub's stdout (where V8 traces go), BENCH_CPU_PROF=DIR writes CPU profiles,
+ * BENCH_TRACE=1 prints when each load was sent.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';

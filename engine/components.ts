@@ -148,7 +148,7 @@ export interface BatchMessage {
   acceptedCount: number;
   /**
    * The records that passed; absent when every batch-level step of the route encodes them in the
-   * prep thread (OutboundSpec.encode), so that no record objects cross from the thread.
+   * prep thread (OutboundSpec.encoder), so that no record objects cross from the thread.
    */
   accepted?: AcceptedRecord[];
   /** This step's own encoding of the accepted records, when its spec has `encode`. */

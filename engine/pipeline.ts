@@ -45,7 +45,7 @@ export interface PrepareInput {
 export interface Prepared {
   records: number;
   acceptedCount: number;
-  /** Absent when every batch-level step encoded the records (see OutboundSpec.encode). */
+  /** Absent when every batch-level step encoded the records (see OutboundSpec.encoder). */
   accepted?: AcceptedRecord[];
   /** Each encoding step's output, by step name. */
   encoded: Record<string, unknown>;

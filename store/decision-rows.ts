@@ -1,12 +1,12 @@
 /**
  * The decision tables and the rows a batch writes into them, encoded where the CPU is cheap.
  *
- * `encodeDecisionRows` is pure: it runs in a prep thread (the `spolis/upsert-decisions` step's
- * encoder, see OutboundSpec.encode) and turns a batch's accepted records into PostgreSQL COPY text
- * per table, plus the few columns the writer still has to look at (keys, the record's index,
- * quality figures). What crosses to the writer is a handful of strings and arrays per kind instead
- * of one object graph per record, and what reaches the server is COPY text instead of a JSON
- * document it must parse (measured: about half the server's CPU per record).
+ * `DecisionRowsEncoder` is pure: it runs in a prep thread (the `spolis/upsert-decisions` step's
+ * encoder, see OutboundSpec.encoder) and turns a batch's accepted records, one at a time, into
+ * PostgreSQL COPY text per table (UTF-8 bytes), plus the few columns the writer still has to look
+ * at (keys, the record's index, quality figures). What crosses to the writer is a few buffers and
+ * arrays per kind instead of one object graph per record, and what reaches the server is COPY
+ * text instead of a JSON document it must parse (measured: about half the server's CPU per record).
  *
  * It also settles what needs no store: a key repeated inside the batch is a DUPLICATE of its first
  * occurrence (classifiers.md: the first occurrence in the load wins).
