@@ -64,11 +64,12 @@ async function upsertKnown(tx: Db, t: KindTable, text: Uint8Array, loadId: strin
   await tx.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${t.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
   const cols = copyColumns(t);
   await tx.copyIn(stage, cols, text);
-  const keyJoin = t.key.map((k) => `o.${k} = s.${k}`).join(' AND ');
+  const keyMatch = t.key.map((k) => `o.${k} = s.${k}`).join(' AND ');
+  // LATERAL: one key-index probe per staged row, whatever the planner thinks of a fresh temp table.
   await tx.query(
     `INSERT INTO decision_history (kind, natural_key, version, record, load_id, replaced_by)
      SELECT $1, concat_ws('/', ${t.key.map((k) => (k === 'month' ? `to_char(o.month, 'YYYY-MM')` : `o.${k}`)).join(', ')}), o.version, o.record, o.load_id, $2
-     FROM ${stage} s JOIN ${t.table} o ON ${keyJoin}
+     FROM ${stage} s CROSS JOIN LATERAL (SELECT * FROM ${t.table} o WHERE ${keyMatch} LIMIT 1) o
      WHERE o.content_hash <> s.content_hash
      ON CONFLICT DO NOTHING`, [t.kind, loadId]);
   const set = cols.filter((c) => !t.key.includes(c)).map((c) => `${c} = excluded.${c}`).join(', ');
