@@ -61,7 +61,7 @@ export function planPush(format: FormatSpec, files: string[], want: { municipali
       let header: { municipality: string; period: string };
       let records: number;
       try {
-        const r = format.inspect ? format.inspect(part, contentType) : (({ header: h, records: rs }) => ({ header: h, recordCount: rs.length }))(format.parse(part, contentType));
+        const r = format.inspect(part, contentType);
         header = r.header;
         records = r.recordCount;
       } catch (e) {

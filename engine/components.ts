@@ -52,24 +52,23 @@ export interface ParsedBatch {
   records: PartnerRecord[];
 }
 
-/** Reads one batch body of a partner's bulk format. Throws ValidationError for a batch-level fault. */
-export interface FormatSpec extends ComponentSpec {
+/** What a format module writes: its reader, and optionally a faster check for PUT and a splitter. */
+export interface FormatDefinition extends ComponentSpec {
   source: Source;
   /** Content types accepted (lower case, without parameters). */
   contentTypes: string[];
-  parse(body: Buffer, contentType: string): ParsedBatch;
   /**
-   * The same reading as `parse`, record by record: each record goes to `onRecord` as soon as it is
-   * read (with the header, which every format states before its records), and nothing is kept.
-   * The processing path uses it, so a record's objects die young instead of living as long as the
-   * batch (measured: garbage collection was the largest cost of a prep thread). Returns the header
-   * after the same checks as `parse` (count included); a batch-level fault throws, possibly after
-   * some records were handed over, which the caller then discards.
+   * Reads a batch record by record: each record goes to `onRecord` as soon as it is read (with the
+   * header, which every format states before its records), and nothing is kept. The processing
+   * path uses it, so a record's objects die young instead of living as long as the batch
+   * (measured: garbage collection was the largest cost of a prep thread). Returns the header after
+   * the batch-level checks (count included); a batch-level fault throws (ValidationError), possibly
+   * after some records were handed over, which the caller then discards.
    */
-  read?(body: Buffer, contentType: string, onRecord: (record: PartnerRecord, header: BatchHeader) => void): BatchHeader;
+  read(body: Buffer, contentType: string, onRecord: (record: PartnerRecord, header: BatchHeader) => void): BatchHeader;
   /**
-   * The checks a batch must pass before it is accepted (well-formed, header, count), without
-   * building records; the API answers a PUT with it. Defaults to `parse`.
+   * The checks a batch must pass before it is accepted (well-formed, header, count), as cheaply as
+   * the format allows; the API answers a PUT with it. Defaults to `read`, counting.
    */
   inspect?(body: Buffer, contentType: string): { header: BatchHeader; recordCount: number };
   /**
@@ -80,6 +79,13 @@ export interface FormatSpec extends ComponentSpec {
    * cannot fit alone, naming it. Used by `load push`, never by the hub.
    */
   split?(body: Buffer, maxBytes: number): Buffer[];
+}
+
+/** A bulk format as the engine uses it: `parse` and `inspect` always there (see defineFormat). */
+export interface FormatSpec extends FormatDefinition {
+  /** The whole batch at once (tests, `load push`'s checks, the bench). */
+  parse(body: Buffer, contentType: string): ParsedBatch;
+  inspect(body: Buffer, contentType: string): { header: BatchHeader; recordCount: number };
 }
 
 export interface TransformContext {
@@ -430,7 +436,19 @@ export interface SimulatorSpec extends ComponentSpec {
   generate(opts: GenerateOptions): GeneratedLoad;
 }
 
-export const defineFormat = (s: FormatSpec): FormatSpec => s;
+export const defineFormat = (s: FormatDefinition): FormatSpec => ({
+  parse(body, contentType) {
+    const records: PartnerRecord[] = [];
+    const header = s.read(body, contentType, (r) => records.push(r));
+    return { header, records };
+  },
+  inspect(body, contentType) {
+    let recordCount = 0;
+    const header = s.read(body, contentType, () => { recordCount++; });
+    return { header, recordCount };
+  },
+  ...s,
+});
 // Formats build `split` on it; re-exported here because engine/index.ts re-exports this module.
 export { splitXml, type XmlSplitOptions } from './xml-split.ts';
 export { inspectByOutline, type InspectedBatch, type OutlineOptions } from './xml-outline.ts';

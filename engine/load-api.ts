@@ -92,7 +92,7 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
     const body = req.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw httpError(400, 'HUB_ERR_BATCH_EMPTY', 'the batch body is empty');
     const ct = String(req.headers['content-type']);
-    const parsed = format.inspect ? format.inspect(body, ct) : (({ header, records }) => ({ header, recordCount: records.length }))(format.parse(body, ct));
+    const parsed = format.inspect(body, ct);
     if (parsed.header.municipality !== load.municipality) {
       throw httpError(422, 'HUB_ERR_BATCH_MUNICIPALITY', `the batch is for municipality ${parsed.header.municipality}, the load for ${load.municipality}`, 'municipality');
     }

@@ -142,11 +142,7 @@ export function prepareBatch(registry: Registry, input: PrepareInput): Prepared 
     for (const [, enc] of encoders) enc.add(a);
     if (!everyStepEncodes) accepted.push(a);
   };
-  if (format.read) format.read(body, input.contentType, onRecord);
-  else {
-    const parsed = format.parse(body, input.contentType);
-    for (const rec of parsed.records) onRecord(rec, parsed.header);
-  }
+  format.read(body, input.contentType, onRecord);
   const encoded: Record<string, unknown> = {};
   for (const [name, enc] of encoders) encoded[name] = enc.finish();
   return { records: index, acceptedCount, accepted: everyStepEncodes ? undefined : accepted, encoded, rejected };

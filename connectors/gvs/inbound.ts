@@ -4,7 +4,7 @@
  * batch, so it comes back as a PartnerRecord that already carries its error.
  */
 import { splitGvs } from './split.ts';
-import { defineFormat, maskPersonCodes, ValidationError, type BatchHeader, type PartnerRecord, type ParsedBatch, type RecordError } from '../../engine/index.ts';
+import { defineFormat, maskPersonCodes, ValidationError, type BatchHeader, type PartnerRecord, type RecordError } from '../../engine/index.ts';
 
 export const GVS_RECORD_TYPES: readonly string[] = ['status', 'benefit', 'service', 'assistant'];
 /**
@@ -153,12 +153,6 @@ export function readGvsBatch(body: Buffer, onRecord: (record: PartnerRecord, hea
   return walkBatch(body, (line, lineNo, index, header) => onRecord(readRecord(line, lineNo, index), header));
 }
 
-export function parseGvsBatch(body: Buffer): ParsedBatch {
-  const records: PartnerRecord[] = [];
-  const header = walkBatch(body, (line, lineNo, index) => records.push(readRecord(line, lineNo, index)));
-  return { header, records };
-}
-
 /** What a PUT needs (encoding, header, count) without parsing the record lines: a broken line is a record too. */
 export function inspectGvsBatch(body: Buffer): { header: BatchHeader; recordCount: number } {
   const header = walkBatch(body, () => undefined);
@@ -170,7 +164,6 @@ export const gvsFormat = defineFormat({
   source: 'gvs',
   summary: 'GVS bulk export to SPOLIS: UTF-8 NDJSON, a header line then status, benefit, service and assistant record lines.',
   contentTypes: ['application/x-ndjson'],
-  parse: (body) => parseGvsBatch(body),
   read: (body, _contentType, onRecord) => readGvsBatch(body, onRecord),
   inspect: (body) => inspectGvsBatch(body),
   split: splitGvs,

@@ -159,18 +159,11 @@ export function readLietisBatch(body: Buffer, contentType = '', onRecord?: (reco
   return header;
 }
 
-export function parseLietisBatch(body: Buffer, contentType = ''): { header: BatchHeader; records: PartnerRecord[] } {
-  const records: PartnerRecord[] = [];
-  const header = readLietisBatch(body, contentType, (r) => records.push(r));
-  return { header, records };
-}
-
 export const lietisFormat = defineFormat({
   name: 'lietis/batch',
   source: 'lietis',
   summary: 'LIETIS bulk export to SPOLIS: XML in windows-1257, Export with header attributes and Status, Benefit, Service and Assistant records.',
   contentTypes: ['application/xml', 'text/xml'],
-  parse: (body, contentType) => parseLietisBatch(body, contentType),
   read: (body, contentType, onRecord) => readLietisBatch(body, contentType, onRecord),
   inspect: (body, contentType) => inspectByOutline(body, { recordDepth: 2, count: { rootAttribute: 'count' } },
     (skeleton, records) => readLietisBatch(skeleton, contentType, undefined, { records }),

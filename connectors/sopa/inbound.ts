@@ -71,12 +71,6 @@ function readHeader(fields: Record<string, unknown> | undefined): BatchHeader {
   return { municipality: str('PasvaldibasATVK'), period: str('Periods'), created: str('Izveidots'), count: Number(countText) };
 }
 
-export function parseSopaBatch(body: Buffer): { header: BatchHeader; records: PartnerRecord[] } {
-  const records: PartnerRecord[] = [];
-  const header = readSopaBatch(body, (r) => records.push(r));
-  return { header, records };
-}
-
 const OUTLINE = { recordDepth: 3, count: { headerElement: 'Galvene', element: 'IerakstuSkaits' } } as const;
 
 export const sopaFormat = defineFormat({
@@ -84,7 +78,6 @@ export const sopaFormat = defineFormat({
   source: 'sopa',
   summary: 'SOPA bulk export to SPOLIS: XML, UTF-8, SpolisEksports with Galvene and four record sections.',
   contentTypes: ['application/xml', 'text/xml'],
-  parse: (body) => parseSopaBatch(body),
   read: (body, _contentType, onRecord) => readSopaBatch(body, onRecord),
   inspect: (body) => inspectByOutline(body, OUTLINE,
     (skeleton, records) => readSopaBatch(skeleton, undefined, { records }),

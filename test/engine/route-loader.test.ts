@@ -29,7 +29,7 @@ steps:
 
 function registry(): Registry {
   return new Registry()
-    .register('format', { name: 'sopa/batch', source: 'sopa', contentTypes: ['application/xml'], summary: '', parse() { throw new Error('not in tests'); } } as FormatSpec)
+    .register('format', { name: 'sopa/batch', source: 'sopa', contentTypes: ['application/xml'], summary: '', read() { throw new Error('not in tests'); } } as unknown as FormatSpec)
     .register('transformer', { name: 'sopa/export-to-canonical', summary: '' } as TransformerSpec)
     .register('validator', { name: 'canonical/decision', summary: '' } as ValidatorSpec)
     .register('outbound', { name: 'spolis/upsert-decisions', summary: '' } as OutboundSpec);
