@@ -8,7 +8,7 @@ export { compact, mapCode, quoteIfCanonical } from './mapping.ts';
 export type { RouteDef, PartnerDef, HubConfig, Step, Trigger, RetryPolicy } from './route-types.ts';
 export { Registry } from './registry.ts';
 export { createLogger, maskPersonCodes, type Logger } from './logger.ts';
-export { startLoopbackServer, serveWsdl, passSwitches, type LoopbackServer, type LoopbackServerOptions, type WsdlContract, type OutageSwitches } from './loopback-server.ts';
+export { startLoopbackServer, serveWsdl, passSwitches, acceptSignedRequest, RequestIdMemory, type LoopbackServer, type LoopbackServerOptions, type WsdlContract, type OutageSwitches } from './loopback-server.ts';
 export { readXml, elementToObject, type XmlElement } from './xml.ts';
 export { parseXmlTree, childElement, childElements, textOf, attrValue, lookupNamespace, XmlTreeError, type XElement, type XAttr, type XChild } from './xml-tree.ts';
 export { excC14n } from './c14n.ts';

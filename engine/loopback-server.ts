@@ -5,8 +5,12 @@
  * configuration holds its URL, so a partner that comes back must come back at the same address.
  */
 import http from 'node:http';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
+import { verifyEnvelope } from './ws-security.ts';
+import { excC14n } from './c14n.ts';
+import type { XElement } from './xml-tree.ts';
 
 const SCHEMAS = new URL('../schemas/', import.meta.url);
 
@@ -151,4 +155,58 @@ export async function passSwitches(res: http.ServerResponse, sw: OutageSwitches)
     return false;
   }
   return true;
+}
+
+/**
+ * The front of a signed SOAP simulator, the same for every agency: the contract on GET, 404 for
+ * any other path or method, the request counted, the outage switches played, then the agency's
+ * UNAVAILABLE fault when that switch is on and its SIGNATURE_INVALID fault for a message not signed
+ * with the hub's certificate. Resolves `{ payload }` (the verified Body's element, if any) for the
+ * simulator to read, or null when the request was answered (or left hanging) here. Faults are made
+ * by `fault` and thrown, for the simulator's own catch to answer.
+ */
+export async function acceptSignedRequest(
+  req: http.IncomingMessage, res: http.ServerResponse, body: string,
+  o: { contract: WsdlContract; stats: { requests: number }; switches: OutageSwitches; hubCertPem: string; fault: (code: 'UNAVAILABLE' | 'SIGNATURE_INVALID', message: string) => Error },
+): Promise<{ payload: XElement | undefined } | null> {
+  const path = new URL(req.url ?? '/', 'http://x');
+  if (req.method === 'GET') {
+    serveWsdl(res, path, o.contract);
+    return null;
+  }
+  if (req.method !== 'POST' || path.pathname !== o.contract.servicePath) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    return null;
+  }
+  o.stats.requests++;
+  if (!(await passSwitches(res, o.switches))) return null;
+  if (o.switches.outage === 'unavailable') throw o.fault('UNAVAILABLE', 'the service is temporarily unavailable, retry later');
+  const verified = verifyEnvelope(body, o.hubCertPem);
+  if (!verified.ok) throw o.fault('SIGNATURE_INVALID', verified.reason);
+  return { payload: verified.payload };
+}
+
+/**
+ * The RequestIds an agency has seen, with a digest of what each carried: the same request again
+ * is a repeat (answered as the first time), the same RequestId with other content a fault. Bounded:
+ * the oldest are forgotten first.
+ */
+export class RequestIdMemory {
+  private readonly seen = new Map<string, string>();
+  constructor(private readonly limit = 100_000) {}
+
+  /** Records the request; true when this RequestId was already used for other content. */
+  conflicts(requesterId: string, requestId: string, payload: XElement): boolean {
+    const digest = createHash('sha256').update(excC14n(payload)).digest('base64');
+    const key = `${requesterId}\u0000${requestId}`;
+    const before = this.seen.get(key);
+    if (before !== undefined) return before !== digest;
+    if (this.seen.size >= this.limit) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.set(key, digest);
+    return false;
+  }
+
+  clear(): void {
+    this.seen.clear();
+  }
 }

@@ -8,9 +8,9 @@
  * outages and timeouts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
-  createSigningIdentity, excC14n, postSoap, passSwitches, serveWsdl, signEnvelope, signSoapBody, soapEnvelope, soapFault, startLoopbackServer, verifyEnvelope,
+  acceptSignedRequest, RequestIdMemory, createSigningIdentity, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, startLoopbackServer,
   xmlFields, type BurvisProfile, type CanonicalXml, type SigningIdentity, type OutageSwitches,
 } from '../../engine/index.ts';
 import { BURVIS_NS, HUB_BURVIS_NS, MINISTRY_REQUESTER, SUBMIT_PROFILING_CHANGES, profileFields, type BurvisErrorCode, type BurvisOperationName } from './messages.ts';
@@ -94,7 +94,7 @@ export async function startBurvisSimulator(opts: BurvisSimulatorOptions): Promis
     coParticipations: new Map(),
     nextRef: () => `NVA-LP-${String(++refs).padStart(8, '0')}`,
   };
-  const seen = new Map<string, string>();
+  const seen = new RequestIdMemory();
 
   const sim: BurvisSimulator = {
     url: '', certPem: identity.certPem, data: book.data, coParticipations: book.coParticipations, switches: defaultSwitches(), stats: emptyStats(),
@@ -127,39 +127,20 @@ export async function startBurvisSimulator(opts: BurvisSimulatorOptions): Promis
   };
 
   /** RequestIds are the requester's: a repeat with the same content is a retry, with other content an error. */
-  const remember = (requesterId: string, requestId: string, digest: string): void => {
-    const key = `${requesterId}\u0000${requestId}`;
-    const before = seen.get(key);
-    if (before !== undefined && before !== digest) throw new BurvisFault('INVALID_REQUEST', `RequestId ${requestId} was already used for another request`);
-    if (before === undefined) {
-      if (seen.size >= 100_000) seen.delete(seen.keys().next().value!);
-      seen.set(key, digest);
-    }
-  };
-
   const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET') {
-      return serveWsdl(res, path, { wsdlFile: 'burvis-municipal.wsdl', servicePath: BURVIS_PATH, location: sim.url, xsdFiles: ['burvis-municipal.xsd'] });
-    }
-    if (req.method !== 'POST' || path.pathname !== BURVIS_PATH) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    sim.stats.requests++;
-    const sw = sim.switches;
-    if (!(await passSwitches(res, sw))) return;
     try {
-      if (sw.outage === 'unavailable') throw new BurvisFault('UNAVAILABLE', 'the service is temporarily unavailable, retry later');
-      const verified = verifyEnvelope(body, opts.hubCertPem);
-      if (!verified.ok) throw new BurvisFault('SIGNATURE_INVALID', verified.reason);
-      const payload = verified.payload;
+      const accepted = await acceptSignedRequest(req, res, body, {
+        contract: { wsdlFile: 'burvis-municipal.wsdl', servicePath: BURVIS_PATH, location: sim.url, xsdFiles: ['burvis-municipal.xsd'] },
+        stats: sim.stats, switches: sim.switches, hubCertPem: opts.hubCertPem, fault: (code, message) => new BurvisFault(code, message),
+      });
+      if (!accepted) return;
+      const { payload } = accepted;
       if (!payload) throw new BurvisFault('INVALID_REQUEST', 'the Body is empty');
       const action = String(req.headers.soapaction ?? '').replace(/^"|"$/g, '');
       const op = operationOf(payload);
       if (op && action && action !== op.soapAction) throw new BurvisFault('INVALID_REQUEST', `SOAPAction ${action} does not match ${op.request}; send ${op.soapAction}`);
       const r = readRequest(payload);
-      remember(r.requesterId, r.requestId, createHash('sha256').update(excC14n(payload)).digest('base64'));
+      if (seen.conflicts(r.requesterId, r.requestId, payload)) throw new BurvisFault('INVALID_REQUEST', `RequestId ${r.requestId} was already used for another request`);
       if (!requesters.has(r.requesterId)) throw new BurvisFault('ACCESS_DENIED', `requester ${r.requesterId} may not use MunicipalExchange`);
       const out = answer(book, r);
       sim.stats.answered[r.op] = (sim.stats.answered[r.op] ?? 0) + 1;

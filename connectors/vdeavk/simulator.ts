@@ -8,11 +8,11 @@
  * and timeouts, and change opinions through `data`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  createSigningIdentity, excC14n, postSoap, passSwitches, serveWsdl, signEnvelope, signSoapBody, soapEnvelope, soapFault, soapPayload, startLoopbackServer,
-  verifyEnvelope, xmlFields, type AssistantOpinion, type CanonicalXml, type SigningIdentity, type XElement, type OutageSwitches,
+  acceptSignedRequest, RequestIdMemory, createSigningIdentity, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, soapPayload,
+  startLoopbackServer, xmlFields, type AssistantOpinion, type CanonicalXml, type SigningIdentity, type OutageSwitches,
 } from '../../engine/index.ts';
 import {
   HUB_VDEAVK_NS, HUB_VDEAVK_OPERATION, MAX_PUSH_OPINIONS, MAX_TOKEN, VDEAVK_NS, VDEAVK_OPERATION, canonicalOpinion,
@@ -86,7 +86,7 @@ export async function startVdeavkSimulator(opts: VdeavkSimulatorOptions): Promis
   const identity = opts.identity ?? await createSigningIdentity('VDEAVK simulator');
   const data = vdeavkDataSet(opts.data);
   const requesters = new Set(opts.requesters ?? defaultRequesters());
-  const seen = new Map<string, string>();
+  const seen = new RequestIdMemory();
 
   const sim: VdeavkSimulator = {
     url: '', certPem: identity.certPem, data, switches: defaultSwitches(), stats: { requests: 0, faults: {} },
@@ -111,17 +111,6 @@ export async function startVdeavkSimulator(opts: VdeavkSimulatorOptions): Promis
   };
 
   /** Remembers each RequestId's content: the same id again must be the same request (a retry). */
-  const checkRepeat = (requesterId: string, requestId: string, payload: XElement): void => {
-    const digest = createHash('sha256').update(excC14n(payload)).digest('base64');
-    const key = `${requesterId}\u0000${requestId}`;
-    const before = seen.get(key);
-    if (before !== undefined && before !== digest) throw new VdeavkFault('INVALID_REQUEST', `RequestId ${requestId} was already used for another request; use a new RequestId for each request`);
-    if (before === undefined) {
-      if (seen.size >= 100_000) seen.delete(seen.keys().next().value!);
-      seen.set(key, digest);
-    }
-  };
-
   const respond = (r: VdeavkRequest): CanonicalXml => {
     if (r.mode === 'person') {
       const opinions = data.ofPerson(r.personCode);
@@ -135,27 +124,20 @@ export async function startVdeavkSimulator(opts: VdeavkSimulatorOptions): Promis
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET') {
-      return serveWsdl(res, path, { wsdlFile: 'vdeavk-universal.wsdl', servicePath: VDEAVK_PATH, location: sim.url, xsdFiles: ['vdeavk-universal.xsd'] });
-    }
-    if (req.method !== 'POST' || path.pathname !== VDEAVK_PATH) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    sim.stats.requests++;
-    const sw = sim.switches;
-    if (!(await passSwitches(res, sw))) return;
     try {
-      if (sw.outage === 'unavailable') throw new VdeavkFault('UNAVAILABLE', 'the service is temporarily unavailable, retry later');
-      const verified = verifyEnvelope(body, opts.hubCertPem);
-      if (!verified.ok) throw new VdeavkFault('SIGNATURE_INVALID', verified.reason);
-      const payload = verified.payload;
+      const accepted = await acceptSignedRequest(req, res, body, {
+        contract: { wsdlFile: 'vdeavk-universal.wsdl', servicePath: VDEAVK_PATH, location: sim.url, xsdFiles: ['vdeavk-universal.xsd'] },
+        stats: sim.stats, switches: sim.switches, hubCertPem: opts.hubCertPem, fault: (code, message) => new VdeavkFault(code, message),
+      });
+      if (!accepted) return;
+      const { payload } = accepted;
       if (!payload || payload.uri !== VDEAVK_NS || payload.local !== VDEAVK_OPERATION.request) {
         throw new VdeavkFault('INVALID_REQUEST', `the Body must hold ${VDEAVK_OPERATION.request} in namespace ${VDEAVK_NS}`);
       }
       const r = readRequest(payload);
-      checkRepeat(r.requesterId, r.requestId, payload);
+      if (seen.conflicts(r.requesterId, r.requestId, payload)) {
+        throw new VdeavkFault('INVALID_REQUEST', `RequestId ${r.requestId} was already used for another request; use a new RequestId for each request`);
+      }
       if (!requesters.has(r.requesterId)) throw new VdeavkFault('ACCESS_DENIED', `requester ${r.requesterId} may not read ASSISTANT_OPINIONS`);
       answer(res, 200, respond(r));
     } catch (e) {

@@ -6,11 +6,10 @@
  * RequestId with other content refused. Tests flip `switches` for latency, outages and timeouts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  childElements, createSigningIdentity, excC14n, leafValues, normalizePersonCode, personCodeProblem, passSwitches, serveWsdl, signSoapBody,
-  soapFault, soapPayload, startLoopbackServer, verifyEnvelope, type CanonicalXml, type SigningIdentity, type XElement, type XmlFields, type OutageSwitches,
+  acceptSignedRequest, RequestIdMemory, childElements, createSigningIdentity, leafValues, normalizePersonCode, personCodeProblem, signSoapBody,
+  soapFault, soapPayload, startLoopbackServer, type XElement, type CanonicalXml, type SigningIdentity, type XmlFields, type OutageSwitches,
 } from '../../engine/index.ts';
 import { VSAA_NS, VSAA_OPERATIONS, periodProblem, type VsaaErrorCode, type VsaaOperation } from './messages.ts';
 import { vsaaDataSet, type VsaaDataOptions, type VsaaDataSet, type VsaaPerson } from './simulator-data.ts';
@@ -67,7 +66,7 @@ export async function startVsaaSimulator(opts: VsaaSimulatorOptions): Promise<Vs
   const limit = opts.rateLimitPerSecond ?? 20;
   const requesters = new Set(opts.requesters ?? allMunicipalities());
   const windows = new Map<string, number[]>();
-  const seen = new Map<string, string>();
+  const seen = new RequestIdMemory();
 
   const sim: VsaaSimulator = {
     url: '', certPem: identity.certPem, data, switches: defaultSwitches(), stats: { requests: 0, faults: {} },
@@ -103,32 +102,18 @@ export async function startVsaaSimulator(opts: VsaaSimulatorOptions): Promise<Vs
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET') return serveWsdl(res, path, { wsdlFile: 'vsaa-ep.wsdl', servicePath: VSAA_PATH, location: sim.url, xsdFiles: ['vsaa-ep.xsd'] });
-    if (req.method !== 'POST' || path.pathname !== VSAA_PATH) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    sim.stats.requests++;
-    const sw = sim.switches;
-    if (!(await passSwitches(res, sw))) return;
     try {
-      if (sw.outage === 'unavailable') throw new Fault('UNAVAILABLE', 'the service is temporarily unavailable, retry later');
-      const verified = verifyEnvelope(body, opts.hubCertPem);
-      if (!verified.ok) throw new Fault('SIGNATURE_INVALID', verified.reason);
-      const payload = verified.payload;
+      const accepted = await acceptSignedRequest(req, res, body, {
+        contract: { wsdlFile: 'vsaa-ep.wsdl', servicePath: VSAA_PATH, location: sim.url, xsdFiles: ['vsaa-ep.xsd'] },
+        stats: sim.stats, switches: sim.switches, hubCertPem: opts.hubCertPem, fault: (code, message) => new Fault(code, message),
+      });
+      if (!accepted) return;
+      const { payload } = accepted;
       const operation = Object.values(VSAA_OPERATIONS).find((o) => payload?.uri === VSAA_NS && payload.local === o.request);
       if (!payload || !operation) throw new Fault('INVALID_REQUEST', `the Body holds no ${Object.values(VSAA_OPERATIONS).map((o) => o.request).join(', ')}`);
       const f = readRequest(payload);
       if (!admit(f.RequesterId)) throw new Fault('UNAVAILABLE', `more than ${limit} requests a second from ${f.RequesterId}; retry later`);
-      const digest = createHash('sha256').update(excC14n(payload)).digest('base64');
-      const key = `${f.RequesterId}\u0000${f.RequestId}`;
-      const before = seen.get(key);
-      if (before !== undefined && before !== digest) throw new Fault('INVALID_REQUEST', `RequestId ${f.RequestId} was already used for another request`);
-      if (before === undefined) {
-        if (seen.size >= 100_000) seen.delete(seen.keys().next().value!);
-        seen.set(key, digest);
-      }
+      if (seen.conflicts(f.RequesterId, f.RequestId, payload)) throw new Fault('INVALID_REQUEST', `RequestId ${f.RequestId} was already used for another request`);
       if (!requesters.has(f.RequesterId)) throw new Fault('ACCESS_DENIED', `requester ${f.RequesterId} may not use PensionInfo`);
       const person = data.persons.get(normalizePersonCode(f.PersonCode)!);
       if (!person) throw new Fault('PERSON_NOT_FOUND', 'VSAA has no record of this person');
