@@ -18,8 +18,8 @@ export {
   type CanonicalXml, type SignEnvelopeOptions, type VerifyEnvelopeOptions, type VerifyEnvelopeResult,
 } from './ws-security.ts';
 export {
-  soapEnvelope, soapPayload, soapFault, readSoapFault, leafValues, postSoap, faultToError, readSignedAnswer, unexpectedAnswer, xmlEscape, xmlFields,
-  type SignedAnswerSpec, type SoapFault, type XmlFields, type XmlLeaf, type SoapPostOptions, type SoapHttpResponse,
+  soapEnvelope, soapPayload, soapFault, readSoapFault, leafValues, postSoap, faultToError, readSignedAnswer, signedSoapCall, keepAliveAgent, SchemeAgents, unexpectedAnswer, xmlEscape, xmlFields,
+  type SignedAnswerSpec, type SoapExchange, type SoapFault, type XmlFields, type XmlLeaf, type SoapPostOptions, type SoapHttpResponse,
 } from './soap.ts';
 export { normalizePersonCode, personCodeProblem, makePersonCode, checkDigit, isNewStyle, isRealDate } from './validation/person-code.ts';
 export {

@@ -7,7 +7,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ConnectorError } from './errors.ts';
-import { SOAP11_NS, verifyEnvelope, type CanonicalXml } from './ws-security.ts';
+import { SOAP11_NS, signSoapBody, verifyEnvelope, type CanonicalXml } from './ws-security.ts';
+import type { SigningIdentity } from './signing.ts';
 import { childElement, childElements, textOf, type XElement } from './xml-tree.ts';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
@@ -222,4 +223,67 @@ export function unexpectedAnswer(a: Pick<SignedAnswerSpec, 'partner' | 'operatio
   return new ConnectorError('HUB_ERR_PARTNER_RESPONSE', `${a.partner} ${a.operation}: unexpected answer: ${field ? `${field}: ` : ''}${why}`, {
     retryable: false, httpStatus: 502, details: { connector: a.partner, operation: a.operation, ...(field ? { field } : {}) },
   });
+}
+
+/** What every signed call to an agency leaves for its client's onExchange observer. */
+export interface SoapExchange {
+  requestXml: string;
+  responseXml?: string;
+  status?: number;
+  error?: ConnectorError;
+}
+
+/**
+ * One signed call to an agency: signs `payload`, posts it, reads the verified answer by
+ * readSignedAnswer and then with `read`. `record` (the client's own description of the call) is
+ * completed with the request, the answer and any ConnectorError, and handed to `onExchange`
+ * whatever happened, so tests and audits see every call, failed ones included.
+ */
+export async function signedSoapCall<R extends SoapExchange, T>(
+  record: Omit<R, keyof SoapExchange>, payload: CanonicalXml,
+  o: { url: string; identity: SigningIdentity; post: SoapPostOptions; answer: SignedAnswerSpec; onExchange?: (exchange: R) => void },
+  read: (payload: XElement) => T,
+): Promise<T> {
+  const requestXml = signSoapBody(payload, o.identity);
+  const ex = { ...record, requestXml } as R;
+  try {
+    const res = await postSoap(o.url, requestXml, o.post);
+    ex.status = res.status;
+    ex.responseXml = res.body;
+    return read(readSignedAnswer(res, o.answer));
+  } catch (e) {
+    if (e instanceof ConnectorError) ex.error = e;
+    throw e;
+  } finally {
+    o.onExchange?.(ex);
+  }
+}
+
+/** A keep-alive agent for a partner's base URL (http or https): every call to it reuses connections. */
+export function keepAliveAgent(baseUrl: string, maxSockets = 32): http.Agent {
+  return new (new URL(baseUrl).protocol === 'https:' ? https.Agent : http.Agent)({ keepAlive: true, maxSockets });
+}
+
+/**
+ * Keep-alive agents for many receivers (one per scheme; an agent keeps its sockets per host), for
+ * deliveries that go to every municipality's own endpoint.
+ */
+export class SchemeAgents {
+  private readonly agents: Record<string, http.Agent>;
+  constructor(maxSockets: number) {
+    this.agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets }), 'https:': new https.Agent({ keepAlive: true, maxSockets }) };
+  }
+
+  /** The agent for an endpoint, or undefined when it is not an http(s) URL. */
+  for(endpoint: string): http.Agent | undefined {
+    try {
+      return this.agents[new URL(endpoint).protocol];
+    } catch {
+      return undefined;
+    }
+  }
+
+  destroy(): void {
+    for (const a of Object.values(this.agents)) a.destroy();
+  }
 }

@@ -6,12 +6,11 @@
  * person, 502 partner fault or bad signature or an answer the XSD does not allow, 503 unavailable
  * (retryable), 504 timeout (retryable).
  */
-import http from 'node:http';
-import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import {
-  ConnectorError, ValidationError, normalizePersonCode, personCodeProblem, postSoap, readSignedAnswer, signSoapBody,
-  soapPayload, type BurvisProfile, type CanonicalXml, type CoParticipation, type SigningIdentity, type XElement,
+  ConnectorError, ValidationError, normalizePersonCode, personCodeProblem, soapPayload,
+  type BurvisProfile, type CanonicalXml, type CoParticipation, type SigningIdentity, type XElement, signedSoapCall, keepAliveAgent,
+  type SoapExchange,
 } from '../../engine/index.ts';
 import {
   BURVIS_NS, BURVIS_OPERATIONS, MAX_PAGE_SIZE, MAX_PURPOSE, MAX_TOKEN, REQUESTER_RE, checkCoParticipation, coParticipationFields, readProfile,
@@ -34,12 +33,8 @@ export interface BurvisClientOptions {
   onExchange?(e: BurvisExchange): void;
 }
 
-export interface BurvisExchange {
+export interface BurvisExchange extends SoapExchange {
   operation: BurvisOperationName;
-  requestXml: string;
-  responseXml?: string;
-  status?: number;
-  error?: ConnectorError;
 }
 
 export interface BurvisProfileQuery {
@@ -89,25 +84,15 @@ function checkRequester(requesterId: string, municipalOnly = false): void {
 }
 
 export function createBurvisClient(opts: BurvisClientOptions): BurvisClient {
-  const url = new URL(opts.baseUrl);
-  const agent = new (url.protocol === 'https:' ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: opts.maxSockets ?? 32 });
+  const agent = keepAliveAgent(opts.baseUrl, opts.maxSockets);
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
   /** Sends one request; resolves with the verified response payload (faults and transport failures reject). */
-  async function exchange(op: BurvisOperation, payload: CanonicalXml): Promise<XElement> {
-    const requestXml = signSoapBody(payload, opts.identity);
-    const ex: BurvisExchange = { operation: op.name, requestXml };
-    try {
-      const res = await postSoap(opts.baseUrl, requestXml, { timeoutMs, soapAction: op.soapAction, agent, partner: 'burvis' });
-      ex.status = res.status;
-      ex.responseXml = res.body;
-      return readSignedAnswer(res, { partner: 'burvis', operation: op.name, certPem: opts.burvisCertPem, ns: BURVIS_NS, response: op.response });
-    } catch (e) {
-      if (e instanceof ConnectorError) ex.error = e;
-      throw e;
-    } finally {
-      opts.onExchange?.(ex);
-    }
+  function exchange(op: BurvisOperation, payload: CanonicalXml): Promise<XElement> {
+    return signedSoapCall<BurvisExchange, XElement>({ operation: op.name }, payload, {
+      url: opts.baseUrl, identity: opts.identity, post: { timeoutMs, soapAction: op.soapAction, agent, partner: 'burvis' },
+      answer: { partner: 'burvis', operation: op.name, certPem: opts.burvisCertPem, ns: BURVIS_NS, response: op.response }, onExchange: opts.onExchange,
+    }, (answer) => answer);
   }
 
   return {

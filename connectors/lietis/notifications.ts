@@ -4,9 +4,8 @@
  * certificate. NotificationId is the outbox's deliveryId, stable across retries, so a retry after a
  * lost answer does not notify twice: LIETIS deduplicates by it.
  */
-import http from 'node:http';
-import https from 'node:https';
 import {
+  SchemeAgents,
   ConnectorError, childElements, defineDelivery, faultToError, postSoap, readSoapFault, signSoapBody, textOf, verifyEnvelope,
   type BurvisProfile, type Delivery, type DeliveryResult, type DeliverySpec, type DeliveryTarget, type SigningIdentity,
   type SoapFault, type SoapHttpResponse,
@@ -41,15 +40,11 @@ export interface LietisExchange {
 }
 
 export function createLietisNotifier(opts: LietisNotifierOptions): Delivery<BurvisProfile> {
-  const maxSockets = opts.maxSockets ?? 8;
-  const agents: Record<string, http.Agent> = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets }),
-  };
+  const agents = new SchemeAgents(opts.maxSockets ?? 8);
   return {
     async deliver(req, target, { timeoutMs }) {
       if (!target.certPem) throw notConfigured(target, 'certificate', 'LIETIS\'s certificate (PEM), which signs its answers');
-      const agent = agents[protocolOf(target.endpoint)];
+      const agent = agents.for(target.endpoint);
       if (!agent) throw notConfigured(target, 'notify.endpoint', 'the http(s) URL of LIETIS\'s ReceiveNotification service');
       const requestXml = signSoapBody(receiveNotification({
         notificationId: req.deliveryId, type: LIETIS_NOTIFICATION_TYPE, municipality: req.municipality, profile: req.item,
@@ -69,7 +64,7 @@ export function createLietisNotifier(opts: LietisNotifierOptions): Delivery<Burv
       }
     },
     async close() {
-      for (const a of Object.values(agents)) a.destroy();
+      agents.destroy();
     },
   };
 }
@@ -79,10 +74,6 @@ export const lietisNotifyProfile: DeliverySpec<'burvis.profile'> = defineDeliver
   summary: 'Notifies LIETIS (Daugavpils) of a BURVIS profiling change: signed SOAP ReceiveNotification with the profile\'s fields, answered Accepted true.',
   create: (options, ctx) => createLietisNotifier({ identity: ctx.identity, maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined }),
 });
-
-function protocolOf(endpoint: string): string {
-  try { return new URL(endpoint).protocol; } catch { return ''; }
-}
 
 function notConfigured(target: DeliveryTarget, key: string, what: string): ConnectorError {
   return new ConnectorError('HUB_ERR_PARTNER_NOT_CONFIGURED',

@@ -5,9 +5,8 @@
  * and the outbox learns the first attempt had arrived. SOPA keeps the first body it got under an id,
  * so an id must never be reused for another version of a profile.
  */
-import http from 'node:http';
-import https from 'node:https';
 import {
+  SchemeAgents,
   ConnectorError, defineDelivery,
   type BurvisProfile, type Delivery, type DeliveryRequest, type DeliveryResult, type DeliverySpec, type DeliveryTarget,
 } from '../../engine/index.ts';
@@ -32,12 +31,8 @@ export function sopaNotification(req: DeliveryRequest<BurvisProfile>): SopaNotif
 }
 
 export function createSopaNotifier(opts: SopaNotifierOptions = {}): Delivery<BurvisProfile> {
-  const maxSockets = opts.maxSockets ?? 8;
-  // One pool per scheme, shared by every SOPA instance: http.Agent keeps its sockets per host.
-  const agents: Record<string, http.Agent> = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets }),
-  };
+  // Shared by every SOPA instance: an agent keeps its sockets per host.
+  const agents = new SchemeAgents(opts.maxSockets ?? 8);
   return {
     async deliver(req, target, { timeoutMs }) {
       if (!target.token) throw notConfigured(target, 'notify.token', 'the bearer token SOPA issued to the hub');
@@ -47,7 +42,7 @@ export function createSopaNotifier(opts: SopaNotifierOptions = {}): Delivery<Bur
       } catch {
         throw notConfigured(target, 'notify.endpoint', `the full URL of SOPA's notifications, {sopaBase}${SOPA_NOTIFICATIONS_PATH}`);
       }
-      const agent = agents[url.protocol];
+      const agent = agents.for(target.endpoint);
       if (!agent) throw notConfigured(target, 'notify.endpoint', `an http(s) URL, {sopaBase}${SOPA_NOTIFICATIONS_PATH}`);
       const res = await postJson(url, JSON.stringify(sopaNotification(req)), {
         timeoutMs, agent, headers: { authorization: `Bearer ${target.token}` }, receiver: target.partnerId, connector: 'sopa',
@@ -55,7 +50,7 @@ export function createSopaNotifier(opts: SopaNotifierOptions = {}): Delivery<Bur
       return outcome(res, req.deliveryId, target);
     },
     async close() {
-      for (const a of Object.values(agents)) a.destroy();
+      agents.destroy();
     },
   };
 }

@@ -7,12 +7,10 @@
  * httpStatus is what the query API answers (docs/errors.md): 404 no such person, 502 partner
  * fault, bad signature or malformed answer, 503 unavailable (retryable), 504 timeout (retryable).
  */
-import http from 'node:http';
-import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import {
-  ConnectorError, ValidationError, normalizePersonCode, personCodeProblem, postSoap,
-  readSignedAnswer, signSoapBody, soapPayload, type AssistantOpinion, type SigningIdentity, type XElement,
+  ConnectorError, ValidationError, normalizePersonCode, personCodeProblem, soapPayload,
+  type AssistantOpinion, type SigningIdentity, type XElement, signedSoapCall, keepAliveAgent, type SoapExchange,
 } from '../../engine/index.ts';
 import {
   DATA_SET, MAX_PAGE_SIZE, MAX_PURPOSE, MAX_TOKEN, REQUESTER_RE, VDEAVK_NS, VDEAVK_OPERATION, readOpinion,
@@ -34,13 +32,9 @@ export interface VdeavkClientOptions {
   onExchange?(e: VdeavkExchange): void;
 }
 
-export interface VdeavkExchange {
+export interface VdeavkExchange extends SoapExchange {
   /** `person`: one person's opinions; `changes`: a page of the ChangedSince feed. */
   mode: 'person' | 'changes';
-  requestXml: string;
-  responseXml?: string;
-  status?: number;
-  error?: ConnectorError;
 }
 
 export interface VdeavkQuery {
@@ -111,25 +105,15 @@ function tokenField(field: string, v: unknown): string {
 }
 
 export function createVdeavkClient(opts: VdeavkClientOptions): VdeavkClient {
-  const url = new URL(opts.baseUrl);
-  const agent = new (url.protocol === 'https:' ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: opts.maxSockets ?? 32 });
+  const agent = keepAliveAgent(opts.baseUrl, opts.maxSockets);
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
   /** Sends one signed request and reads the verified answer with `read`, inside the exchange that onExchange sees. */
-  async function exchange<T>(mode: VdeavkExchange['mode'], fields: [string, string | number | undefined][], read: (payload: XElement) => T): Promise<T> {
-    const requestXml = signSoapBody(soapPayload(VDEAVK_NS, VDEAVK_OPERATION.request, fields), opts.identity);
-    const ex: VdeavkExchange = { mode, requestXml };
-    try {
-      const res = await postSoap(opts.baseUrl, requestXml, { timeoutMs, soapAction: VDEAVK_OPERATION.soapAction, agent, partner: 'vdeavk' });
-      ex.status = res.status;
-      ex.responseXml = res.body;
-      return read(readSignedAnswer(res, { partner: 'vdeavk', operation: OP, certPem: opts.vdeavkCertPem, ns: VDEAVK_NS, response: VDEAVK_OPERATION.response }));
-    } catch (e) {
-      if (e instanceof ConnectorError) ex.error = e;
-      throw e;
-    } finally {
-      opts.onExchange?.(ex);
-    }
+  function exchange<T>(mode: VdeavkExchange['mode'], fields: [string, string | number | undefined][], read: (payload: XElement) => T): Promise<T> {
+    return signedSoapCall<VdeavkExchange, T>({ mode }, soapPayload(VDEAVK_NS, VDEAVK_OPERATION.request, fields), {
+      url: opts.baseUrl, identity: opts.identity, post: { timeoutMs, soapAction: VDEAVK_OPERATION.soapAction, agent, partner: 'vdeavk' },
+      answer: { partner: 'vdeavk', operation: OP, certPem: opts.vdeavkCertPem, ns: VDEAVK_NS, response: VDEAVK_OPERATION.response }, onExchange: opts.onExchange,
+    }, read);
   }
 
   return {

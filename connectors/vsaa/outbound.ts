@@ -6,13 +6,10 @@
  * (DESIGN.md §4): 404 no such person, 502 partner fault or bad signature, 503 unavailable or rate
  * limited (retryable), 504 timeout (retryable).
  */
-import http from 'node:http';
-import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import {
   ConnectorError, ValidationError, childElements, isRealDate, leafValues, normalizePersonCode,
-  personCodeProblem, postSoap, readSignedAnswer, signSoapBody, soapPayload,
-  type SigningIdentity, type SoapHttpResponse, type XElement,
+  personCodeProblem, soapPayload, type SigningIdentity, type XElement, signedSoapCall, keepAliveAgent, type SoapExchange,
 } from '../../engine/index.ts';
 import {
   BENEFIT_TYPES, CHANNELS, DEDUCTION_REASONS, MONTH_RE, VSAA_NS, VSAA_OPERATIONS, periodProblem,
@@ -34,12 +31,8 @@ export interface VsaaClientOptions {
   onExchange?(e: VsaaExchange): void;
 }
 
-export interface VsaaExchange {
+export interface VsaaExchange extends SoapExchange {
   service: VsaaService;
-  requestXml: string;
-  responseXml?: string;
-  status?: number;
-  error?: ConnectorError;
 }
 
 export interface VsaaQuery {
@@ -78,8 +71,7 @@ export function defaultPeriod(now = new Date()): VsaaPeriod {
 }
 
 export function createVsaaClient(opts: VsaaClientOptions): VsaaClient {
-  const url = new URL(opts.baseUrl);
-  const agent = new (url.protocol === 'https:' ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: opts.maxSockets ?? 32 });
+  const agent = keepAliveAgent(opts.baseUrl, opts.maxSockets);
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
   async function call(service: VsaaService, personCode: string, q: VsaaQuery): Promise<{ answer: Answer; items: XElement[] }> {
@@ -97,20 +89,11 @@ export function createVsaaClient(opts: VsaaClientOptions): VsaaClient {
       ['RequestId', q.requestId ?? randomUUID()], ['RequesterId', q.requesterId], ['Purpose', q.purpose.trim()],
       ['PersonCode', code], ['PeriodFrom', period.from], ['PeriodTo', period.to],
     ]);
-    const requestXml = signSoapBody(payload, opts.identity);
-    const exchange: VsaaExchange = { service, requestXml };
-    try {
-      const res = await postSoap(opts.baseUrl, requestXml, { timeoutMs, soapAction: op.soapAction, agent, partner: 'vsaa' });
-      exchange.status = res.status;
-      exchange.responseXml = res.body;
-      const items = readResponse(op, res, opts.vsaaCertPem);
-      return { answer: { personCode: code, periodFrom: period.from, periodTo: period.to }, items };
-    } catch (e) {
-      if (e instanceof ConnectorError) exchange.error = e;
-      throw e;
-    } finally {
-      opts.onExchange?.(exchange);
-    }
+    const items = await signedSoapCall<VsaaExchange, XElement[]>({ service }, payload, {
+      url: opts.baseUrl, identity: opts.identity, post: { timeoutMs, soapAction: op.soapAction, agent, partner: 'vsaa' },
+      answer: { partner: 'vsaa', operation: op.name, certPem: opts.vsaaCertPem, ns: VSAA_NS, response: op.response }, onExchange: opts.onExchange,
+    }, (answer) => listItems(op, answer));
+    return { answer: { personCode: code, periodFrom: period.from, periodTo: period.to }, items };
   }
 
   return {
@@ -134,8 +117,8 @@ const malformed = (op: VsaaOperation, why: string): ConnectorError =>
   new ConnectorError('HUB_ERR_PARTNER_RESPONSE', `vsaa ${op.name}: unexpected answer: ${why}`, { retryable: false, httpStatus: 502, details: { connector: 'vsaa', operation: op.name } });
 
 /** The list items of a verified answer (readSignedAnswer has checked signature, fault and element). */
-function readResponse(op: VsaaOperation, res: SoapHttpResponse, vsaaCertPem: string): XElement[] {
-  const payload = readSignedAnswer(res, { partner: 'vsaa', operation: op.name, certPem: vsaaCertPem, ns: VSAA_NS, response: op.response });
+/** The items of the operation's list in a verified answer. */
+function listItems(op: VsaaOperation, payload: XElement): XElement[] {
   const list = childElements(payload).find((c) => c.local === op.list && c.uri === VSAA_NS);
   if (!list) throw malformed(op, `no ${op.list} in ${op.response}`);
   const items = childElements(list);
