@@ -23,18 +23,18 @@ const CONFIG = {
 interface Target { endpoint: string; certPem: string }
 
 /**
- * Clients by target and deadline: a client takes both when made, a call gets its deadline per
- * request, and a delivery its target per item (few distinct ones are ever in use).
+ * Clients by target: a client takes its endpoint and certificate when made, and a delivery gets
+ * its target per item (few distinct ones are ever in use). Deadlines go with each call.
  */
 function clientPool(identity: SigningIdentity, options: Record<string, unknown>) {
   const clients = new Map<string, BurvisClient>();
   return {
-    get(target: Target, timeoutMs: number): BurvisClient {
-      const key = `${target.endpoint}\n${timeoutMs}\n${createHash('sha256').update(target.certPem).digest('hex')}`;
+    get(target: Target): BurvisClient {
+      const key = `${target.endpoint}\n${createHash('sha256').update(target.certPem).digest('hex')}`;
       let c = clients.get(key);
       if (!c) {
         c = createBurvisClient({
-          baseUrl: target.endpoint, identity, burvisCertPem: target.certPem, timeoutMs,
+          baseUrl: target.endpoint, identity, burvisCertPem: target.certPem,
           maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
         });
         clients.set(key, c);
@@ -59,7 +59,7 @@ export const burvisGetProfile: CallSpec = defineCall({
         for (const field of ['periodFrom', 'periodTo'] as const) {
           if (req[field] !== undefined) throw new ValidationError('HUB_ERR_QUERY_INVALID', `${field}: burvis-profile answers the person's current profile and takes no period`, 400, { field });
         }
-        const answer = await pool.get(ctx.target, timeoutMs).profileOf(req.personCode, { requesterId: req.requesterId, purpose: req.purpose, requestId: req.requestId });
+        const answer = await pool.get(ctx.target).profileOf(req.personCode, { requesterId: req.requesterId, purpose: req.purpose, requestId: req.requestId, timeoutMs });
         return { ...answer };
       },
       async close() { pool.close(); },
@@ -74,11 +74,11 @@ export const burvisProfilingChanges: PullSpec<'burvis.profile'> = definePull({
     const pool = clientPool(ctx.identity, options);
     return {
       async page(req, { timeoutMs }) {
-        const page = await pool.get(ctx.target, timeoutMs).profilingChanges({
+        const page = await pool.get(ctx.target).profilingChanges({
           since: req.since, ...(req.cursor === undefined ? {} : { cursor: req.cursor }),
           // NVA's own maximum; a larger page asked for is simply more pages.
           pageSize: Math.min(req.pageSize, MAX_PAGE_SIZE),
-          requesterId: MINISTRY_REQUESTER, requestId: req.requestId,
+          requesterId: MINISTRY_REQUESTER, requestId: req.requestId, timeoutMs,
         });
         return { items: page.profiles, ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
       },
@@ -117,8 +117,8 @@ export const burvisSubmitCoParticipation: DeliverySpec<'burvis.coparticipation'>
             retryable: false, httpStatus: 503, details: { connector: 'burvis', partner: target.partnerId },
           });
         }
-        const { ref } = await pool.get({ endpoint: target.endpoint, certPem: target.certPem }, timeoutMs)
-          .submitCoParticipation(req.item, { requesterId: req.municipality, requestId: req.deliveryId });
+        const { ref } = await pool.get({ endpoint: target.endpoint, certPem: target.certPem })
+          .submitCoParticipation(req.item, { requesterId: req.municipality, requestId: req.deliveryId, timeoutMs });
         return { duplicate: memory.seen(`${req.municipality}/${req.item.id}`, ref), ref };
       },
       async close() { pool.close(); },

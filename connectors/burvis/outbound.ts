@@ -44,6 +44,8 @@ export interface BurvisProfileQuery {
   purpose: string;
   /** Unique per request; a retry of the same request should reuse it. @defaultValue a random UUID */
   requestId?: string;
+  /** This call's deadline. @defaultValue the client's timeoutMs */
+  timeoutMs?: number;
 }
 
 export interface BurvisChangesQuery {
@@ -56,6 +58,8 @@ export interface BurvisChangesQuery {
   requesterId: string;
   /** @defaultValue a random UUID */
   requestId?: string;
+  /** This call's deadline. @defaultValue the client's timeoutMs */
+  timeoutMs?: number;
 }
 
 export interface BurvisChangesPage {
@@ -71,7 +75,7 @@ export interface BurvisClient {
   /** GetProfilingChanges: one page of the change feed. */
   profilingChanges(q: BurvisChangesQuery): Promise<BurvisChangesPage>;
   /** SubmitCoParticipation: NVA's reference; the same Id and content again gets the same one. */
-  submitCoParticipation(cp: CoParticipation, q: { requesterId: string; requestId: string }): Promise<{ ref: string }>;
+  submitCoParticipation(cp: CoParticipation, q: { requesterId: string; requestId: string; timeoutMs?: number }): Promise<{ ref: string }>;
   close(): void;
 }
 
@@ -88,9 +92,9 @@ export function createBurvisClient(opts: BurvisClientOptions): BurvisClient {
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
   /** Sends one request; resolves with the verified response payload (faults and transport failures reject). */
-  function exchange(op: BurvisOperation, payload: CanonicalXml): Promise<XElement> {
+  function exchange(op: BurvisOperation, q: { timeoutMs?: number }, payload: CanonicalXml): Promise<XElement> {
     return signedSoapCall<BurvisExchange, XElement>({ operation: op.name }, payload, {
-      url: opts.baseUrl, identity: opts.identity, post: { timeoutMs, soapAction: op.soapAction, agent, partner: 'burvis' },
+      url: opts.baseUrl, identity: opts.identity, post: { timeoutMs: q.timeoutMs ?? timeoutMs, soapAction: op.soapAction, agent, partner: 'burvis' },
       answer: { partner: 'burvis', operation: op.name, certPem: opts.burvisCertPem, ns: BURVIS_NS, response: op.response }, onExchange: opts.onExchange,
     }, (answer) => answer);
   }
@@ -105,7 +109,7 @@ export function createBurvisClient(opts: BurvisClientOptions): BurvisClient {
       if ([...purpose].length > MAX_PURPOSE) throw invalid('purpose', `purpose has ${[...purpose].length} characters; NVA accepts at most ${MAX_PURPOSE}`);
       checkRequester(q.requesterId);
       const op = BURVIS_OPERATIONS.GetProfile;
-      const payload = await exchange(op, soapPayload(BURVIS_NS, op.request, [
+      const payload = await exchange(op, q, soapPayload(BURVIS_NS, op.request, [
         ['RequestId', requestIdOf(q.requestId)], ['RequesterId', q.requesterId], ['Purpose', purpose], ['PersonCode', code],
       ]));
       const profile = readAnswer(op, () => readProfile(readSequence(payload, BURVIS_NS, [{ name: 'Profile' }], '').get('Profile')![0], 'Profile'));
@@ -123,7 +127,7 @@ export function createBurvisClient(opts: BurvisClientOptions): BurvisClient {
       try { cursor = q.cursor === undefined ? undefined : token(q.cursor, 'cursor', MAX_TOKEN); } catch (e) { throw invalid('cursor', `${(e as Error).message}: send the nextCursor of the previous page unchanged`); }
       checkRequester(q.requesterId);
       const op = BURVIS_OPERATIONS.GetProfilingChanges;
-      const payload = await exchange(op, soapPayload(BURVIS_NS, op.request, [
+      const payload = await exchange(op, q, soapPayload(BURVIS_NS, op.request, [
         ['RequestId', requestIdOf(q.requestId)], ['RequesterId', q.requesterId], ['Since', since], ['Cursor', cursor], ['PageSize', q.pageSize],
       ]));
       return readAnswer(op, () => {
@@ -151,7 +155,7 @@ export function createBurvisClient(opts: BurvisClientOptions): BurvisClient {
       // Required here, unlike the questions: a delivery's retries must carry the same RequestId.
       if (q.requestId === undefined) throw invalid('requestId', 'requestId is required');
       const op = BURVIS_OPERATIONS.SubmitCoParticipation;
-      const payload = await exchange(op, soapPayload(BURVIS_NS, op.request, [
+      const payload = await exchange(op, q, soapPayload(BURVIS_NS, op.request, [
         ['RequestId', requestIdOf(q.requestId)], ['RequesterId', q.requesterId], ['CoParticipation', coParticipationFields(sent)],
       ]));
       return readAnswer(op, () => {

@@ -21,40 +21,24 @@ const CONFIG = {
 export const PULL_REQUESTER = 'LM';
 export const PULL_PURPOSE = 'SPOLIS: scheduled synchronisation of assistant-service opinions for the Ministry\'s cross-checks';
 
-/** One client per deadline in use: a VdeavkClient takes its deadline when made, and routes set few. */
-function clientsFor(options: Record<string, unknown>, ctx: CallContext): { clientFor(timeoutMs: number): VdeavkClient; close(): void } {
-  const clients = new Map<number, VdeavkClient>();
-  return {
-    clientFor(timeoutMs) {
-      let c = clients.get(timeoutMs);
-      if (!c) {
-        c = createVdeavkClient({
-          baseUrl: ctx.target.endpoint, identity: ctx.identity, vdeavkCertPem: ctx.target.certPem, timeoutMs,
-          maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
-        });
-        clients.set(timeoutMs, c);
-      }
-      return c;
-    },
-    close() {
-      for (const c of clients.values()) c.close();
-      clients.clear();
-    },
-  };
-}
+/** The component's client; each call brings its own deadline. */
+const clientOf = (options: Record<string, unknown>, ctx: CallContext): VdeavkClient => createVdeavkClient({
+  baseUrl: ctx.target.endpoint, identity: ctx.identity, vdeavkCertPem: ctx.target.certPem,
+  maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
+});
 
 export const vdeavkGetOpinions: CallSpec = defineCall({
   name: 'vdeavk/get-opinions', status: 'beta', partner: 'vdeavk', config: CONFIG,
   summary: 'One person\'s VDEĀVK opinions on the need for the assistant service, revoked ones included.',
   create(options, ctx): Call {
-    const pool = clientsFor(options, ctx);
+    const client = clientOf(options, ctx);
     return {
       // Opinions are not asked by period: periodFrom and periodTo, if sent, do not apply.
       async call(req, { timeoutMs }) {
-        const answer = await pool.clientFor(timeoutMs).opinionsOf(req.personCode, { requesterId: req.requesterId, purpose: req.purpose, requestId: req.requestId });
+        const answer = await client.opinionsOf(req.personCode, { requesterId: req.requesterId, purpose: req.purpose, requestId: req.requestId, timeoutMs });
         return { personCode: answer.personCode, opinions: answer.opinions };
       },
-      async close() { pool.close(); },
+      async close() { client.close(); },
     };
   },
 });
@@ -64,17 +48,17 @@ export const vdeavkOpinionsChanged: PullSpec<'vdeavk.opinion'> = definePull({
   produces: 'vdeavk.opinion', changedAtField: 'changedAt',
   summary: 'The VDEĀVK opinions created, changed or revoked since the last run, page by page in ChangedAt order.',
   create(options, ctx): Pull<AssistantOpinion> {
-    const pool = clientsFor(options, ctx);
+    const client = clientOf(options, ctx);
     return {
       async page(req, { timeoutMs }) {
-        const page = await pool.clientFor(timeoutMs).changedSince({
-          since: req.since, cursor: req.cursor, requestId: req.requestId, requesterId: PULL_REQUESTER, purpose: PULL_PURPOSE,
+        const page = await client.changedSince({
+          since: req.since, cursor: req.cursor, requestId: req.requestId, requesterId: PULL_REQUESTER, purpose: PULL_PURPOSE, timeoutMs,
           // The route's page size is a wish; VDEĀVK's maximum is the contract.
           pageSize: Math.min(req.pageSize, MAX_PAGE_SIZE),
         });
         return { items: page.opinions, ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
       },
-      async close() { pool.close(); },
+      async close() { client.close(); },
     };
   },
 });

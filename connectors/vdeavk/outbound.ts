@@ -44,6 +44,8 @@ export interface VdeavkQuery {
   purpose: string;
   /** Unique per request; a retry of the same request should reuse it. @defaultValue a random UUID */
   requestId?: string;
+  /** This call's deadline. @defaultValue the client's timeoutMs */
+  timeoutMs?: number;
 }
 
 export interface VdeavkChangesQuery extends VdeavkQuery {
@@ -109,9 +111,9 @@ export function createVdeavkClient(opts: VdeavkClientOptions): VdeavkClient {
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
   /** Sends one signed request and reads the verified answer with `read`, inside the exchange that onExchange sees. */
-  function exchange<T>(mode: VdeavkExchange['mode'], fields: [string, string | number | undefined][], read: (payload: XElement) => T): Promise<T> {
+  function exchange<T>(mode: VdeavkExchange['mode'], q: VdeavkQuery, fields: [string, string | number | undefined][], read: (payload: XElement) => T): Promise<T> {
     return signedSoapCall<VdeavkExchange, T>({ mode }, soapPayload(VDEAVK_NS, VDEAVK_OPERATION.request, fields), {
-      url: opts.baseUrl, identity: opts.identity, post: { timeoutMs, soapAction: VDEAVK_OPERATION.soapAction, agent, partner: 'vdeavk' },
+      url: opts.baseUrl, identity: opts.identity, post: { timeoutMs: q.timeoutMs ?? timeoutMs, soapAction: VDEAVK_OPERATION.soapAction, agent, partner: 'vdeavk' },
       answer: { partner: 'vdeavk', operation: OP, certPem: opts.vdeavkCertPem, ns: VDEAVK_NS, response: VDEAVK_OPERATION.response }, onExchange: opts.onExchange,
     }, read);
   }
@@ -121,7 +123,7 @@ export function createVdeavkClient(opts: VdeavkClientOptions): VdeavkClient {
       const code = typeof personCode === 'string' ? normalizePersonCode(personCode) : null;
       const problem = typeof personCode === 'string' ? personCodeProblem(personCode) : 'personCode must be a string';
       if (!code || problem) throw invalidQuery('personCode', `personCode: ${problem}`);
-      const opinions = await exchange('person', [...commonFields(q), ['DataSet', DATA_SET], ['PersonCode', code]], (payload) => {
+      const opinions = await exchange('person', q, [...commonFields(q), ['DataSet', DATA_SET], ['PersonCode', code]], (payload) => {
         const answer = readAnswer(payload);
         if (answer.nextCursor !== undefined) throw malformed('NextCursor in the answer to a PersonCode request', 'NextCursor');
         answer.opinions.forEach((o, i) => {
@@ -144,7 +146,7 @@ export function createVdeavkClient(opts: VdeavkClientOptions): VdeavkClient {
       const fields: [string, string | number | undefined][] = [
         ...commonFields(q), ['DataSet', DATA_SET], ['ChangedSince', collapse(q.since)], ['Cursor', cursor], ['PageSize', q.pageSize],
       ];
-      return exchange('changes', fields, (payload) => {
+      return exchange('changes', q, fields, (payload) => {
         const page = readAnswer(payload);
         checkFeedOrder(page.opinions, sinceMs);
         // The same cursor again would make the caller ask for the same page for ever.

@@ -7,7 +7,7 @@
 import {
   ValidationError, defineCall, type Call, type CallContext, type CallRequest, type CallSpec,
 } from '../../engine/index.ts';
-import { createVsaaClient, defaultPeriod, type VsaaClient } from './outbound.ts';
+import { createVsaaClient, defaultPeriod } from './outbound.ts';
 import { MAX_PERIOD_MONTHS, monthsBetween, type VsaaPeriod, type VsaaService } from './messages.ts';
 
 const CONFIG = {
@@ -39,29 +39,16 @@ export function vsaaPeriod(req: Pick<CallRequest, 'periodFrom' | 'periodTo'>, no
 }
 
 function vsaaCall(service: VsaaService, options: Record<string, unknown>, ctx: CallContext): Call {
-  // VsaaClient takes its deadline when made; one client per deadline in use (routes set few).
-  const clients = new Map<number, VsaaClient>();
-  const clientFor = (timeoutMs: number): VsaaClient => {
-    let c = clients.get(timeoutMs);
-    if (!c) {
-      c = createVsaaClient({
-        baseUrl: ctx.target.endpoint, identity: ctx.identity, vsaaCertPem: ctx.target.certPem, timeoutMs,
-        maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
-      });
-      clients.set(timeoutMs, c);
-    }
-    return c;
-  };
+  const client = createVsaaClient({
+    baseUrl: ctx.target.endpoint, identity: ctx.identity, vsaaCertPem: ctx.target.certPem,
+    maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
+  });
   return {
     async call(req, { timeoutMs }) {
-      const query = { requesterId: req.requesterId, purpose: req.purpose, period: vsaaPeriod(req), requestId: req.requestId };
-      const client = clientFor(timeoutMs);
+      const query = { requesterId: req.requesterId, purpose: req.purpose, period: vsaaPeriod(req), requestId: req.requestId, timeoutMs };
       return { ...await client[service](req.personCode, query) };
     },
-    async close() {
-      for (const c of clients.values()) c.close();
-      clients.clear();
-    },
+    async close() { client.close(); },
   };
 }
 

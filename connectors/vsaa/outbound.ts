@@ -44,6 +44,8 @@ export interface VsaaQuery {
   period?: VsaaPeriod;
   /** Unique per request; a retry of the same request should reuse it. @defaultValue a random UUID */
   requestId?: string;
+  /** This call's deadline. @defaultValue the client's timeoutMs */
+  timeoutMs?: number;
 }
 
 interface Answer { personCode: string; periodFrom: string; periodTo: string }
@@ -90,7 +92,7 @@ export function createVsaaClient(opts: VsaaClientOptions): VsaaClient {
       ['PersonCode', code], ['PeriodFrom', period.from], ['PeriodTo', period.to],
     ]);
     const items = await signedSoapCall<VsaaExchange, XElement[]>({ service }, payload, {
-      url: opts.baseUrl, identity: opts.identity, post: { timeoutMs, soapAction: op.soapAction, agent, partner: 'vsaa' },
+      url: opts.baseUrl, identity: opts.identity, post: { timeoutMs: q.timeoutMs ?? timeoutMs, soapAction: op.soapAction, agent, partner: 'vsaa' },
       answer: { partner: 'vsaa', operation: op.name, certPem: opts.vsaaCertPem, ns: VSAA_NS, response: op.response }, onExchange: opts.onExchange,
     }, (answer) => listItems(op, answer));
     return { answer: { personCode: code, periodFrom: period.from, periodTo: period.to }, items };

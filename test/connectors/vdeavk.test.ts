@@ -235,6 +235,9 @@ describe('VDEĀVK simulator and client (GetUniversalServiceDataIS)', function ()
     assert.ok(Date.now() - t0 >= 300);
     const e = await failure(open({ timeoutMs: 100 }).opinionsOf(sim.data.personWithOpinions, q()));
     assert.deepEqual([e.code, e.httpStatus, e.retryable], ['HUB_ERR_PARTNER_TIMEOUT', 504, true]);
+    // A call's own deadline wins over the client's (3 s here): components pass the route's per call.
+    const own = await failure(client.opinionsOf(sim.data.personWithOpinions, { ...q(), timeoutMs: 100 }));
+    assert.deepEqual([own.code, own.httpStatus], ['HUB_ERR_PARTNER_TIMEOUT', 504]);
   });
 
   it('times out (504) when the simulator never answers', async () => {
