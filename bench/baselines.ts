@@ -6,6 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { SaxesParser } from 'saxes';
 import iconv from 'iconv-lite';
 import { builtinRegistry } from '../engine/builtins.ts';
+import { copyValue } from '../store/decision-rows.ts';
 import { createTestDatabase } from '../test/helpers/env.ts';
 
 /** Seconds to tokenize every XML batch with saxes (no objects built): the floor of any XML reader. */
@@ -26,8 +27,7 @@ export function tokenizeBaseline(batches: { body: Buffer; contentType: string }[
 export async function copyBaseline(loads: { source: string; municipality: string; batches: Buffer[]; contentType: string }[]): Promise<number> {
   const reg = builtinRegistry();
   const rows: string[] = [];
-  // COPY's text format: a backslash is written doubled; tabs and newlines cannot appear unescaped.
-  const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/[\t\n\r]/g, ' ');
+  const esc = copyValue;
   for (const l of loads) {
     const format = reg.formatFor(l.source)!;
     const transformer = reg.get('transformer', `${l.source}/export-to-canonical`)!;

@@ -11,19 +11,15 @@
  * (not UTF-16).
  */
 import { ValidationError } from './errors.ts';
-import { outlineXml, tagEnd, lineAt, type Outline, type Item } from './xml-outline.ts';
+import { outlineXml, tagEnd, lineAt, type Outline, type Item, type OutlineOptions } from './xml-outline.ts';
 
-export interface XmlSplitOptions {
-  /** 2: the root's children are the records (LIETIS); 3: records sit in section elements (SOPA). */
-  recordDepth: 2 | 3;
-  /** Where the count of records is written: an attribute of the root, or an element of a header element. */
-  count: { rootAttribute: string } | { headerElement: string; element: string };
+/** Where the records and their count sit (the outline's options), and how to name them in messages. */
+export interface XmlSplitOptions extends OutlineOptions {
   /** The count's name in messages, e.g. `Galvene/IerakstuSkaits`. */
   countName: string;
   /** Decodes a record's start tag for messages, in the document's charset. */
   decode(bytes: Buffer): string;
 }
-
 
 const digits = (n: number): number => String(n).length;
 

@@ -159,13 +159,16 @@ export function readLietisBatch(body: Buffer, contentType = '', onRecord?: (reco
   return header;
 }
 
+/** Records are the root's children; Export@count holds their number. */
+const OUTLINE = { recordDepth: 2, count: { rootAttribute: 'count' } } as const;
+
 export const lietisFormat = defineFormat({
   name: 'lietis/batch',
   source: 'lietis',
   summary: 'LIETIS bulk export to SPOLIS: XML in windows-1257, Export with header attributes and Status, Benefit, Service and Assistant records.',
   contentTypes: ['application/xml', 'text/xml'],
   read: (body, contentType, onRecord) => readLietisBatch(body, contentType, onRecord),
-  inspect: (body, contentType) => inspectByOutline(body, { recordDepth: 2, count: { rootAttribute: 'count' } },
+  inspect: (body, contentType) => inspectByOutline(body, OUTLINE,
     (skeleton, records) => readLietisBatch(skeleton, contentType, undefined, { records }),
     () => { const header = readLietisBatch(body, contentType); return { header, recordCount: header.count }; }),
   split: (body, maxBytes) => splitLietis(body, maxBytes),
@@ -180,5 +183,5 @@ export function splitLietis(body: Buffer, maxBytes: number): Buffer[] {
   if (charset.startsWith('utf-16') || !iconv.encodingExists(charset)) {
     throw new ValidationError('HUB_ERR_BATCH_ENCODING', `a ${charset} document cannot be split; LIETIS documents are windows-1257 (or UTF-8)`, 415, { field: 'encoding' });
   }
-  return splitXml(body, maxBytes, { recordDepth: 2, count: { rootAttribute: 'count' }, countName: 'Export@count', decode: (b) => iconv.decode(b, charset) });
+  return splitXml(body, maxBytes, { ...OUTLINE, countName: 'Export@count', decode: (b) => iconv.decode(b, charset) });
 }
