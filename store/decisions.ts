@@ -7,6 +7,7 @@
  */
 import type { Db } from './db.ts';
 import type { Decision, RecordError } from '../schemas/canonical/model.ts';
+import { naturalKeyOf } from '../schemas/canonical/model.ts';
 import { batchQualityOf, qualityReport } from './quality.ts';
 import {
   TABLES, MEMBER_COLUMNS, copyColumns, duplicateError, encodeDecisionRows, selectLines,
@@ -35,7 +36,7 @@ export interface ApplyResult {
 type Rejection = ApplyInput['rejected'][number];
 
 const keyOf = (rows: KindRows, municipality: string, source: string, i: number): string =>
-  `${municipality}/${source}/${rows.decisionId[i]}${rows.month ? `/${rows.month[i].slice(0, 7)}` : ''}`;
+  naturalKeyOf(municipality, source, rows.decisionId[i], rows.month?.[i].slice(0, 7));
 
 /**
  * Which rows' keys the store already holds, and which of those this load wrote in an earlier

@@ -79,8 +79,12 @@ export type RejectionCode =
 
 /** The natural key of classifiers.md, as one string, for dedup and for rejection reports. */
 export function naturalKey(d: Decision): string {
-  const base = `${d.municipality}/${d.source}/${d.decisionId}`;
-  return d.kind === 'benefit' || d.kind === 'assistant-month' ? `${base}/${d.month}` : base;
+  return naturalKeyOf(d.municipality, d.source, d.decisionId, d.kind === 'benefit' || d.kind === 'assistant-month' ? d.month : undefined);
+}
+
+/** The same key from its parts; `month` (YYYY-MM) only for the monthly kinds. */
+export function naturalKeyOf(municipality: string, source: string, decisionId: string, month?: string): string {
+  return month === undefined ? `${municipality}/${source}/${decisionId}` : `${municipality}/${source}/${decisionId}/${month}`;
 }
 
 /**
