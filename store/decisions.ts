@@ -14,12 +14,11 @@ import {
   type DecisionRows, type KindRows, type KindTable,
 } from './decision-rows.ts';
 
-export { encodeDecision, encodeDecisionRows, type DecisionRows } from './decision-rows.ts';
 
 export interface ApplyInput {
   loadId: string;
   batchSeq: number;
-  /** The accepted records as encodeDecisionRows made them (in a prep thread)… */
+  /** The accepted records as a DecisionRowsEncoder made them (in a prep thread)… */
   rows?: DecisionRows;
   /** …or as records, encoded here. */
   accepted?: { index: number; record: Decision }[];

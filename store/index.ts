@@ -9,8 +9,8 @@ import { upsertOpinions } from './opinions.ts';
 
 export type { Db } from './db.ts';
 export * from './loads.ts';
-export { DecisionRowsEncoder } from './decision-rows.ts';
-export { applyBatch, encodeDecision, encodeDecisionRows, type DecisionRows, markProcessing, markBatchDead, decisionVersions, type ApplyInput, type ApplyResult } from './decisions.ts';
+export { DecisionRowsEncoder, type DecisionRows } from './decision-rows.ts';
+export { applyBatch, markProcessing, markBatchDead, decisionVersions, type ApplyInput, type ApplyResult } from './decisions.ts';
 export { monthlyStatistics, type MonthlyStatistics, type StatisticsQuery, type Indicators } from './statistics.ts';
 export { monthlyChecks, OPINIONS_NOT_LOADED, type MonthlyChecks, type ChecksQuery, type Finding, type CheckRecord } from './checks.ts';
 export { statisticsTable, checksTable, toCsv, type ReportTable } from './report-table.ts';
