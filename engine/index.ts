@@ -29,3 +29,4 @@ export {
 } from './simulation.ts';
 // The SPOLIS store's batch encoding, for the outbound that writes it (it runs in a prep thread).
 export { DecisionRowsEncoder, type DecisionRows } from '../store/index.ts';
+export { postHttp, type HttpPostOptions, type HttpAnswer } from './http-post.ts';

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ConnectorError } from './errors.ts';
+import { postHttp } from './http-post.ts';
 import { SOAP11_NS, signSoapBody, verifyEnvelope, type CanonicalXml } from './ws-security.ts';
 import type { SigningIdentity } from './signing.ts';
 import { childElement, childElements, textOf, type XElement } from './xml-tree.ts';
@@ -107,56 +108,20 @@ export interface SoapHttpResponse {
  * rejects with ConnectorError HUB_ERR_PARTNER_UNAVAILABLE (503, retryable) when the partner cannot
  * be reached, or HUB_ERR_PARTNER_TIMEOUT (504, retryable) when it does not answer within timeoutMs.
  */
-export function postSoap(url: string, xml: string, opts: SoapPostOptions): Promise<SoapHttpResponse> {
+export async function postSoap(url: string, xml: string, opts: SoapPostOptions): Promise<SoapHttpResponse> {
   const target = new URL(url);
-  const client = target.protocol === 'https:' ? https : http;
   const limit = opts.maxResponseBytes ?? 4 * 1024 * 1024;
-  const details = { connector: opts.partner, url: `${target.origin}${target.pathname}` };
-  const headers = { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${opts.soapAction ?? ''}"`, 'content-length': Buffer.byteLength(xml) };
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    let req: http.ClientRequest;
-    const fail = (e: Error): void => { if (!settled) { settled = true; clearTimeout(timer); reject(e); } };
-    // A deadline for the whole exchange, not a socket idle timer: a partner that trickles bytes still times out.
-    const timer = setTimeout(() => {
-      fail(new ConnectorError('HUB_ERR_PARTNER_TIMEOUT', `${opts.partner} did not answer within ${opts.timeoutMs} ms`, { retryable: true, httpStatus: 504, details }));
-      req.destroy();
-    }, opts.timeoutMs);
-    const send = (agent: http.Agent | false | undefined): void => {
-      req = client.request(target, { method: 'POST', agent, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > limit) {
-            req.destroy();
-            fail(new ConnectorError('HUB_ERR_PARTNER_RESPONSE', `${opts.partner} sent a response over ${limit} bytes`, { retryable: false, httpStatus: 502, details }));
-          } else chunks.push(c);
-        });
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', (e) => fail(unreachable(opts.partner, e, details)));
-      });
-      req.on('error', (e) => {
-        const code = (e as NodeJS.ErrnoException).code;
-        // A kept-alive socket the partner closed meanwhile fails before a byte is answered; that
-        // request never reached the partner, so it goes once more on a fresh connection.
-        if (agent !== false && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') && !settled) send(false);
-        else fail(unreachable(opts.partner, e, details));
-      });
-      req.end(xml);
-    };
-    send(opts.agent);
+  const res = await postHttp(target, xml, {
+    headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${opts.soapAction ?? ''}"` },
+    timeoutMs: opts.timeoutMs, agent: opts.agent, details: { connector: opts.partner, url: `${target.origin}${target.pathname}` },
+    limit: { bytes: limit, over: 'refuse' },
+    messages: {
+      timeout: `${opts.partner} did not answer within ${opts.timeoutMs} ms`,
+      unreachable: (errno) => `${opts.partner} cannot be reached (${errno})`,
+      tooLarge: `${opts.partner} sent a response over ${limit} bytes`,
+    },
   });
-}
-
-function unreachable(partner: string, e: Error, details: Record<string, unknown>): ConnectorError {
-  const code = (e as NodeJS.ErrnoException).code ?? 'network error';
-  return new ConnectorError('HUB_ERR_PARTNER_UNAVAILABLE', `${partner} cannot be reached (${code})`, { retryable: true, httpStatus: 503, cause: e, details: { ...details, errno: code } });
+  return { status: res.status, contentType: String(res.headers['content-type'] ?? ''), body: res.body };
 }
 
 /**
