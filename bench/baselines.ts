@@ -5,7 +5,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SaxesParser } from 'saxes';
 import iconv from 'iconv-lite';
-import { builtinRegistry } from '../engine/builtins.ts';
+import { builtinRegistry } from '../app/components.ts';
 import { copyValue } from '../store/decision-rows.ts';
 import { createTestDatabase } from '../test/helpers/env.ts';
 

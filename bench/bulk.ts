@@ -20,10 +20,10 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { builtinRegistry } from '../engine/builtins.ts';
-import { hashKey } from '../engine/auth.ts';
+import { builtinRegistry } from '../app/components.ts';
+import { hashKey } from '../engine/http/auth.ts';
 import { municipalities } from '../engine/validation/municipalities.ts';
-import type { GeneratedLoad } from '../engine/components.ts';
+import type { GeneratedLoad } from '../engine/components/specs.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL } from '../test/helpers/env.ts';
 import { tokenizeBaseline, copyBaseline } from './baselines.ts';
 
@@ -109,7 +109,7 @@ async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Prom
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const extra = (process.env.BENCH_NODE_ARGS ?? HUB_NODE_ARGS).split(' ').filter(Boolean);
   const env = { ...process.env, DATABASE_URL: db.url, REDIS_URL, HUB_QUEUE_PREFIX: q.prefix, HUB_CONFIG_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn' };
-  const start = (role: string): ChildProcess => spawn(process.execPath, [...profile, ...extra, '--import', 'tsx', 'engine/cli.ts', 'start', '--role', role], { env, stdio: ['ignore', process.env.BENCH_HUB_STDOUT ? 'inherit' : 'ignore', 'inherit'] });
+  const start = (role: string): ChildProcess => spawn(process.execPath, [...profile, ...extra, '--import', 'tsx', 'app/cli.ts', 'start', '--role', role], { env, stdio: ['ignore', process.env.BENCH_HUB_STDOUT ? 'inherit' : 'ignore', 'inherit'] });
   const procs: [string, ChildProcess][] = workers === 0 ? [['all', start('all')]] : [['api', start('api')], ...Array.from({ length: workers }, (_, i) => [`worker${i + 1}`, start('worker')] as [string, ChildProcess])];
   const url = `http://127.0.0.1:${port}`;
   try {

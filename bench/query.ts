@@ -20,8 +20,8 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { hashKey } from '../engine/auth.ts';
-import { createSigningIdentity } from '../engine/signing.ts';
+import { hashKey } from '../engine/http/auth.ts';
+import { createSigningIdentity } from '../engine/soap/signing.ts';
 import { createVsaaClient, startVsaaSimulator, type VsaaSimulator } from '../connectors/vsaa/index.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL } from '../test/helpers/env.ts';
 
@@ -132,7 +132,7 @@ export async function run(argv: string[]): Promise<void> {
   writeFileSync(join(dir, 'hub-cert.pem'), identity.certPem);
   const port = 19000 + Math.floor(Math.random() * 1000);
   const url = `http://127.0.0.1:${port}`;
-  const hub = spawn(process.execPath, ['--import', 'tsx', 'engine/cli.ts', 'start', '--role', 'api'], {
+  const hub = spawn(process.execPath, ['--import', 'tsx', 'app/cli.ts', 'start', '--role', 'api'], {
     env: {
       ...process.env, DATABASE_URL: db.url, REDIS_URL, HUB_QUEUE_PREFIX: q.prefix, HUB_CONFIG_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn',
       HUB_SIGNING_KEY_FILE: join(dir, 'hub-key.pem'), HUB_SIGNING_CERT_FILE: join(dir, 'hub-cert.pem'),

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { createSigningIdentity, signEnvelope, signSoapBody, soapEnvelope, soapPayload, verifyEnvelope, type CanonicalXml } from '../engine/index.ts';
-import { EXC_C14N, RSA_SHA256, SHA256 } from '../engine/signing.ts';
+import { EXC_C14N, RSA_SHA256, SHA256 } from '../engine/soap/signing.ts';
 import { createVsaaClient, startVsaaSimulator } from '../connectors/vsaa/index.ts';
 
 const WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';

@@ -2,4 +2,4 @@
 // Runs the TypeScript CLI through tsx so the installed bin needs no build step.
 import { register } from 'tsx/esm/api';
 register();
-await import('../engine/cli.ts');
+await import('../app/cli.ts');

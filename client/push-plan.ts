@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { FormatSpec } from '../engine/components.ts';
+import type { FormatSpec } from '../engine/components/specs.ts';
 import type { BatchPlanEntry } from './push-state.ts';
 
 export interface PlannedBatch extends BatchPlanEntry {

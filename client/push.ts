@@ -7,7 +7,7 @@
  * run again after an interruption continues that load. The hub makes the rest safe: a batch sent
  * twice with the same bytes is answered 200 and stored once, and the split is deterministic.
  */
-import type { Registry } from '../engine/registry.ts';
+import type { Registry } from '../engine/components/registry.ts';
 import { HubApiError, HubClient, sleep, type RetryPolicy } from './hub-client.ts';
 import { planPush, PlanError, type PushPlan } from './push-plan.ts';
 import { createProgress, type Progress } from './push-progress.ts';
@@ -80,7 +80,7 @@ export { PlanError };
 
 export async function pushLoad(o: PushOptions): Promise<PushResult> {
   const progress = o.progress ?? createProgress(process.stderr);
-  const registry = o.registry ?? (await import('../engine/builtins.ts')).builtinRegistry();
+  const registry = o.registry ?? (await import('../app/components.ts')).builtinRegistry();
   const format = registry.formatFor(o.source);
   if (!format) throw new PlanError(`no format for source "${o.source}"; valid: ${registry.sources().join(', ')}`);
   const maxBytes = o.maxBytes ?? PUSH_MAX_BYTES;

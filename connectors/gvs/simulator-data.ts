@@ -1,6 +1,6 @@
 /**
  * GVS's codes for the simulator: the classifier codes of classifiers.md and near misses of them.
- * The PRNG, names, personal codes and dates are the engine's (engine/simulation.ts).
+ * The PRNG, names, personal codes and dates are the engine's (engine/simulators/generation.ts).
  */
 import type { PersonCodeStyle } from '../../engine/index.ts';
 

@@ -124,7 +124,7 @@ function toRecord(el: XmlElement): PartnerRecord {
 /**
  * Reads a batch, handing each record to `onRecord` as it is read (without one, records are only
  * counted). The header is the root's attributes, so it is known before the first record.
- * `records`: the document is a skeleton (see engine/xml-outline.ts) and the whole document holds
+ * `records`: the document is a skeleton (see engine/xml/outline.ts) and the whole document holds
  * this many records.
  */
 export function readLietisBatch(body: Buffer, contentType = '', onRecord?: (record: PartnerRecord, header: BatchHeader) => void, opts: { records?: number } = {}): BatchHeader {

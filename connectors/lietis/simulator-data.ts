@@ -1,7 +1,7 @@
 /**
  * LIETIS's spellings for the simulator: Daugavpils names (which need the Baltic code page: Ļ, Š, Ž,
  * ņ, ū…), classifier codes and near misses, and LIETIS's date and number spellings. The PRNG,
- * personal codes and month arithmetic are the engine's (engine/simulation.ts).
+ * personal codes and month arithmetic are the engine's (engine/simulators/generation.ts).
  */
 import { formatCents, pad2, type DateParts, type NamePool, type PersonCodeStyle } from '../../engine/index.ts';
 

@@ -17,7 +17,7 @@ function headerError(field: string, problem: string): ValidationError {
  * Reads a batch, handing each record to `onRecord` as it is read (without one, records are only
  * counted). The header is read from Galvene, which precedes the record sections: it is checked
  * when the first record arrives (or at the end of an empty document), so each record comes with it.
- * `records`: the document is a skeleton (see engine/xml-outline.ts) and the whole document holds
+ * `records`: the document is a skeleton (see engine/xml/outline.ts) and the whole document holds
  * this many records.
  */
 export function readSopaBatch(body: Buffer, onRecord?: (record: PartnerRecord, header: BatchHeader) => void, opts: { records?: number } = {}): BatchHeader {

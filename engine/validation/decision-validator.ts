@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Decision, RecordError, RejectionCode } from '../../schemas/canonical/model.ts';
-import { defineValidator, type ValidateContext, type ValidatorSpec } from '../components.ts';
+import { defineValidator, type ValidateContext, type ValidatorSpec } from '../components/specs.ts';
 import { personCodeProblem, isRealDate } from './person-code.ts';
 import { municipalityProblem } from './municipalities.ts';
 

@@ -11,8 +11,8 @@ import { startVdeavkSimulator, type VdeavkSimulator } from '../../connectors/vde
 import { startBurvisSimulator, type BurvisSimulator } from '../../connectors/burvis/index.ts';
 import { startSopaNotificationReceiver, type SopaNotificationReceiver } from '../../connectors/sopa/index.ts';
 import { startLietisNotificationReceiver, type LietisNotificationReceiver } from '../../connectors/lietis/index.ts';
-import type { PartnerDef, RouteDef } from '../../engine/route-types.ts';
-import { createSigningIdentity, type SigningIdentity } from '../../engine/signing.ts';
+import type { PartnerDef, RouteDef } from '../../engine/config/types.ts';
+import { createSigningIdentity, type SigningIdentity } from '../../engine/soap/signing.ts';
 import { TEST_PARTNERS, startTestHub, testSigningIdentity, type TestHub } from '../helpers/hub.ts';
 
 export interface AgencyWorld {
@@ -31,7 +31,7 @@ export interface AgencyWorld {
 
 /** Operator CLI (`spolis-hub …`) against this world's store, queues and route files. */
 export function operatorCli(w: AgencyWorld, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli.ts', ...args], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'app/cli.ts', ...args], {
     encoding: 'utf8', timeout: 60_000,
     env: { ...process.env, DATABASE_URL: w.hub.db.url, REDIS_URL, HUB_QUEUE_PREFIX: w.hub.prefix, HUB_CONFIG_DIR: w.dir, LOG_LEVEL: 'warn' },
   });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lintConfig } from '../../engine/route-loader.ts';
-import { builtinRegistry } from '../../engine/builtins.ts';
+import { lintConfig } from '../../engine/config/loader.ts';
+import { builtinRegistry } from '../../app/components.ts';
 
 /** The bundled routes with some files edited; the problems `routes lint` reports for them. */
 function lint(edits: Record<string, (text: string) => string>): string[] {

@@ -7,7 +7,7 @@ import { sopaSimulator } from '../../connectors/sopa/simulator.ts';
 
 /**
  * The PUT path counts records with the byte outline and reads only the document's skeleton with
- * the full reader (engine/xml-outline.ts). A partner must not be able to tell: for every document
+ * the full reader (engine/xml/outline.ts). A partner must not be able to tell: for every document
  * here, inspect() accepts what the full reader accepts, with the same header and count, and
  * refuses what it refuses with the same code, status and message.
  */

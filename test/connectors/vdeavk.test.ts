@@ -417,7 +417,7 @@ describe('VDEĀVK push (SubmitAssistantOpinions) and the hub\'s endpoint', funct
   let hubUrl: string;
   const received: string[] = [];
 
-  /** What the engine does around the endpoint (engine/soap-api.ts), cut down: verify, read, answer signed. */
+  /** What the engine does around the endpoint (engine/http/soap-api.ts), cut down: verify, read, answer signed. */
   const endpoint = (body: string): { status: number; xml: string } => {
     const v = verifyEnvelope(body, sim.certPem);
     const sign = (c: CanonicalXml): string => signSoapBody(c, hub);

@@ -98,7 +98,7 @@ describe('load push (client/push.ts) against a hub', function () {
     writeFileSync(file, gen.batches[0]);
     const statePath = join(dir, 'cli-state.json');
     const run = (args: string[], env: Record<string, string> = {}) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile('npx', ['tsx', 'engine/cli.ts', 'load', ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      execFile('npx', ['tsx', 'app/cli.ts', 'load', ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });
     });

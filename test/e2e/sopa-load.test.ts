@@ -121,7 +121,7 @@ describe('SOPA monthly load, end to end on PostgreSQL and Redis', function () {
 
   it('reports on the load a batch whose record cannot be read when processed (the PUT checks structure, not every character)', async () => {
     // An undefined entity inside the second benefit: at PUT the full reader sees only the first
-    // record of each name (engine/xml-outline.ts), so this one is found when the batch is processed.
+    // record of each name (engine/xml/outline.ts), so this one is found when the batch is processed.
     const bad = EXAMPLE.toString().replace('<Summa>112.00</Summa>', '<Summa>112.00&nbsp;</Summa>');
     const load = await pushLoad(t.url, key, RIGA, [EXAMPLE, bad]);
     assert.equal(load.status, 'failed');

@@ -37,7 +37,7 @@ describe('architecture', () => {
   it('imports connectors and transformers only from the registry of built-ins', () => {
     const importers = [...tsFiles('engine'), ...tsFiles('store'), ...tsFiles('scheduler')]
       .filter((f) => importsOf(f).some((i) => i.startsWith('connectors/') || i.startsWith('transformers/')));
-    assert.deepEqual(importers, ['engine/builtins.ts']);
+    assert.deepEqual(importers, ['app/components.ts']);
   });
 
   it('keeps the store free of engine imports (engine imports store, not the reverse)', () => {

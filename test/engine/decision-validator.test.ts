@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { validateDecision } from '../../engine/validation/decision-validator.ts';
 import type { Decision, AssistantMonth, Benefit, HouseholdStatus, ServiceDecision } from '../../schemas/canonical/model.ts';
-import type { ValidateContext } from '../../engine/components.ts';
+import type { ValidateContext } from '../../engine/components/specs.ts';
 
 const ctx: ValidateContext = {
   load: { loadId: 'l', source: 'sopa', municipality: '0001000', period: '2026-10', createdAt: '2026-11-02T06:00:00.000Z' },

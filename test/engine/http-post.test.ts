@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { postHttp, type HttpPostOptions } from '../../engine/http-post.ts';
+import { postHttp, type HttpPostOptions } from '../../engine/soap/http-post.ts';
 
 /** postHttp: the one POST under postSoap and the SOPA webhook client. */
 describe('postHttp', () => {

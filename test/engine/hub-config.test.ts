@@ -3,10 +3,10 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Hub } from '../../engine/hub.ts';
-import { builtinRegistry } from '../../engine/builtins.ts';
-import { createLogger } from '../../engine/logger.ts';
-import { ConfigError } from '../../engine/errors.ts';
+import { Hub } from '../../app/hub.ts';
+import { builtinRegistry } from '../../app/components.ts';
+import { createLogger } from '../../engine/core/logger.ts';
+import { ConfigError } from '../../engine/core/errors.ts';
 import { REDIS_URL } from '../helpers/env.ts';
 import { Writable } from 'node:stream';
 
@@ -21,7 +21,7 @@ describe('a broken route file', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is named with file, line and field by `spolis-hub routes lint`, which exits 1', () => {
-    const r = spawnSync('npx', ['tsx', 'engine/cli.ts', 'routes', 'lint'], { env: { ...process.env, HUB_CONFIG_DIR: dir }, encoding: 'utf8' });
+    const r = spawnSync('npx', ['tsx', 'app/cli.ts', 'routes', 'lint'], { env: { ...process.env, HUB_CONFIG_DIR: dir }, encoding: 'utf8' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /sopa-monthly-load\.yaml:6: steps\[0\]\.transform: unknown transformer "sopa\/export-to-canonicl" \(did you mean "sopa\/export-to-canonical"\?\)/);
   });

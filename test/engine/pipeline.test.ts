@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { prepareBatch } from '../../engine/pipeline.ts';
-import { builtinRegistry } from '../../engine/builtins.ts';
+import { prepareBatch } from '../../engine/runtime/pipeline.ts';
+import { builtinRegistry } from '../../app/components.ts';
 import { createHash } from 'node:crypto';
 import type { DecisionRows } from '../../store/index.ts';
 

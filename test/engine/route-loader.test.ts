@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '../../engine/errors.ts';
-import { Registry } from '../../engine/registry.ts';
-import { lintConfig, loadConfig, parseDuration } from '../../engine/route-loader.ts';
-import type { FormatSpec, OutboundSpec, TransformerSpec, ValidatorSpec } from '../../engine/components.ts';
+import { ConfigError } from '../../engine/core/errors.ts';
+import { Registry } from '../../engine/components/registry.ts';
+import { lintConfig, loadConfig, parseDuration } from '../../engine/config/loader.ts';
+import type { FormatSpec, OutboundSpec, TransformerSpec, ValidatorSpec } from '../../engine/components/specs.ts';
 
 const HASH = `sha256:${'a'.repeat(64)}`;
 const PARTNERS = `partners:

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import iconv from 'iconv-lite';
-import { readXml, readXmlSaxes, type XmlElement } from '../../engine/xml.ts';
-import { readXmlFast, XmlFastFault } from '../../engine/xml-fast.ts';
-import { createRng } from '../../engine/simulation.ts';
+import { readXml, readXmlSaxes, type XmlElement } from '../../engine/xml/reader.ts';
+import { readXmlFast, XmlFastFault } from '../../engine/xml/fast-reader.ts';
+import { createRng } from '../../engine/simulators/generation.ts';
 import { sopaSimulator } from '../../connectors/sopa/simulator.ts';
 
 /**
@@ -66,7 +66,7 @@ function mutate(text: string, rng: ReturnType<typeof createRng>): string {
   }
 }
 
-describe('fast XML record reader (engine/xml-fast.ts) against saxes', () => {
+describe('fast XML record reader (engine/xml/fast-reader.ts) against saxes', () => {
   it('reads the partner examples and an edge-case document exactly as saxes does', () => {
     assert.equal(agree(SOPA, 3, 'SOPA example'), 'read');
     assert.equal(agree(LIETIS, 2, 'LIETIS example'), 'read');

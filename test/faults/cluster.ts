@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { hashKey } from '../../engine/auth.ts';
+import { hashKey } from '../../engine/http/auth.ts';
 import { TEST_PARTNERS, KEYS } from '../helpers/hub.ts';
 
 export async function freePort(): Promise<number> {
@@ -88,7 +88,7 @@ export interface HubProcess { role: string; child: ChildProcess; url?: string; e
 
 export async function spawnHub(role: 'api' | 'worker' | 'all', env: Record<string, string>): Promise<HubProcess> {
   const port = role === 'worker' ? undefined : await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'engine/cli.ts', 'start', '--role', role], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli.ts', 'start', '--role', role], {
     env: { ...process.env, LOG_LEVEL: 'warn', HUB_LOCK_MS: '4000', HUB_RECONCILE_MS: '1000', ...env, ...(port ? { PORT: String(port) } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

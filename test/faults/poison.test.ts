@@ -3,10 +3,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Hub } from '../../engine/hub.ts';
-import { builtinRegistry } from '../../engine/builtins.ts';
-import { createLogger } from '../../engine/logger.ts';
-import { defineTransformer } from '../../engine/components.ts';
+import { Hub } from '../../app/hub.ts';
+import { builtinRegistry } from '../../app/components.ts';
+import { createLogger } from '../../engine/core/logger.ts';
+import { defineTransformer } from '../../engine/components/specs.ts';
 import { sopaExportToCanonical } from '../../transformers/sopa/index.ts';
 import { listDeadLetters, reopenDeadLetters } from '../../store/index.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL, type TestDatabase } from '../helpers/env.ts';

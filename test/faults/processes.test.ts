@@ -10,7 +10,7 @@ import { KEYS } from '../helpers/hub.ts';
 import { call, waitForLoad } from '../helpers/api.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL, type TestDatabase } from '../helpers/env.ts';
 import { sopaSimulator } from '../../connectors/sopa/simulator.ts';
-import type { GeneratedLoad } from '../../engine/components.ts';
+import type { GeneratedLoad } from '../../engine/components/specs.ts';
 import { privatePostgres, privateRedis, spawnHub, stopHub, storeTotals, testConfigDir, until, type HubProcess } from './cluster.ts';
 
 const key = KEYS['sopa-riga'];

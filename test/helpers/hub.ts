@@ -1,10 +1,10 @@
 /** Starts an in-process hub on a free port with known partner keys, on a fresh database and queue prefix. */
-import { Hub } from '../../engine/hub.ts';
-import { builtinRegistry } from '../../engine/builtins.ts';
-import { createLogger } from '../../engine/logger.ts';
-import { hashKey } from '../../engine/auth.ts';
-import { createSigningIdentity, type SigningIdentity } from '../../engine/signing.ts';
-import type { PartnerDef } from '../../engine/route-types.ts';
+import { Hub } from '../../app/hub.ts';
+import { builtinRegistry } from '../../app/components.ts';
+import { createLogger } from '../../engine/core/logger.ts';
+import { hashKey } from '../../engine/http/auth.ts';
+import { createSigningIdentity, type SigningIdentity } from '../../engine/soap/signing.ts';
+import type { PartnerDef } from '../../engine/config/types.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL, type TestDatabase } from './env.ts';
 import { Writable } from 'node:stream';
 

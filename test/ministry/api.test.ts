@@ -120,7 +120,7 @@ describe('ministry API', function () {
   });
 
   it('prints the same report from `spolis-hub report` on the store DATABASE_URL names', async () => {
-    const cli = (...args: string[]) => spawnSync('npx', ['tsx', 'engine/cli.ts', 'report', ...args], { env: { ...process.env, DATABASE_URL: t.db.url }, encoding: 'utf8' });
+    const cli = (...args: string[]) => spawnSync('npx', ['tsx', 'app/cli.ts', 'report', ...args], { env: { ...process.env, DATABASE_URL: t.db.url }, encoding: 'utf8' });
     const api = (await get('/api/v1/spolis/statistics?period=2026-10', KEYS['lm-analytics'])).body;
     const out = cli('statistics', '--period', '2026-10');
     assert.equal(out.status, 0, out.stderr);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { VsaaSimulator } from '../../connectors/vsaa/index.ts';
-import { createSigningIdentity } from '../../engine/signing.ts';
+import { createSigningIdentity } from '../../engine/soap/signing.ts';
 import { verifyAudit } from '../../store/index.ts';
 import { KEYS, type TestHub } from '../helpers/hub.ts';
 import { PERIOD, PURPOSE, ask, startQueryHub, startSim } from './fixture.ts';

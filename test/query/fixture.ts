@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startVsaaSimulator, type VsaaSimulator, type VsaaSimulatorOptions } from '../../connectors/vsaa/index.ts';
-import type { PartnerDef } from '../../engine/route-types.ts';
+import type { PartnerDef } from '../../engine/config/types.ts';
 import { KEYS, TEST_PARTNERS, startTestHub, testSigningIdentity, type TestHub } from '../helpers/hub.ts';
 
 /** The last six months of the simulator's data set. */

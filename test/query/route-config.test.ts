@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { builtinRegistry } from '../../engine/builtins.ts';
-import { lintConfig, loadConfig } from '../../engine/route-loader.ts';
-import { partnerPolicies } from '../../engine/partner-config.ts';
+import { builtinRegistry } from '../../app/components.ts';
+import { lintConfig, loadConfig } from '../../engine/config/loader.ts';
+import { partnerPolicies } from '../../engine/config/partners.ts';
 
 /** routes/ copied into a temporary directory, each named file rewritten by its function. */
 function variant(edits: Record<string, (text: string) => string>): string {

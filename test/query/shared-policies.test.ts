@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VsaaSimulator } from '../../connectors/vsaa/index.ts';
 import type { TestHub } from '../helpers/hub.ts';
-import type { PartnerDef } from '../../engine/route-types.ts';
+import type { PartnerDef } from '../../engine/config/types.ts';
 import { PERIOD, PURPOSE, ask, countingProxy, maxInWindow, startQueryHub, startSim } from './fixture.ts';
 
 /** Two hub processes' worth of Hub.start on one database and one Redis prefix. */

@@ -5,7 +5,7 @@ import {
   childElements, createSigningIdentity, excC14n, parseXmlTree, signEnvelope, signSoapBody, soapFault, soapPayload, textOf,
   verifyEnvelope, type SigningIdentity,
 } from '../../engine/index.ts';
-import { EXC_C14N, RSA_SHA256, SHA256 } from '../../engine/signing.ts';
+import { EXC_C14N, RSA_SHA256, SHA256 } from '../../engine/soap/signing.ts';
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
 const ENVELOPE = `<?xml version="1.0" encoding="UTF-8"?>

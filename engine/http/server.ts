@@ -1,0 +1,60 @@
+/**
+ * The HTTP server (fastify): health, readiness, metrics and the partner APIs. Every error reaches
+ * the caller as JSON `{error: {code, message, field?}}`; nothing else leaks out.
+ */
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogger } from 'fastify';
+import { isHubError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { HubMetrics } from '../core/metrics.ts';
+import { MAX_BATCH_BYTES } from './load-api.ts';
+
+export interface ServerDeps {
+  logger: Logger;
+  metrics: HubMetrics;
+  /** Resolves when Redis and the store answer; throws (with a reason) when not. */
+  readiness(): Promise<Record<string, string>>;
+}
+
+export function createServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({ // Request lines at warn: a bulk load is thousands of PUTs; metrics count them instead.
+    loggerInstance: deps.logger.child({ part: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger, bodyLimit: MAX_BATCH_BYTES });
+  // Batch bodies stay bytes: each partner format decodes its own charset.
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isHubError(err)) {
+      if (err.httpStatus >= 500) req.log.error({ err }, 'request failed');
+      return reply.code(err.httpStatus).send({ error: err.toJSON() });
+    }
+    if (err.statusCode === 413) {
+      return reply.code(413).send({ error: { code: 'HUB_ERR_BATCH_TOO_LARGE', message: `a batch is at most ${MAX_BATCH_BYTES} bytes (4 MB); split it on record boundaries` } });
+    }
+    if (err.statusCode === 415) {
+      return reply.code(415).send({ error: { code: 'HUB_ERR_CONTENT_TYPE', message: err.message } });
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: { code: 'HUB_ERR_REQUEST', message: err.message } });
+    }
+    req.log.error({ err }, 'unexpected error');
+    return reply.code(500).send({ error: { code: 'HUB_ERR_INTERNAL', message: 'internal error; the request id is in the hub log', requestId: req.id } });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'HUB_ERR_NOT_FOUND', message: `no endpoint ${req.method} ${req.url}` } }));
+
+  app.addHook('onResponse', async (req, reply) => {
+    deps.metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_req, reply) => {
+    try {
+      return { status: 'ready', checks: await deps.readiness() };
+    } catch (e) {
+      return reply.code(503).send({ status: 'not ready', error: { code: 'HUB_ERR_NOT_READY', message: (e as Error).message } });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  return app;
+}

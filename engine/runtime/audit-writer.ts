@@ -1,0 +1,40 @@
+/**
+ * Group commit for audit rows. The chain allows one writer at a time (each row hashes the one
+ * before it, under a PostgreSQL advisory lock), so one transaction per query would cap the query
+ * API at one lock round trip per answer. Instead, entries that arrive while a write is in flight
+ * wait for it and then go together in one transaction; an entry that finds no write in flight goes
+ * at once, so a quiet hub adds no delay. Each caller's promise settles when its own row is
+ * committed, or rejects with the batch, and then the caller must not answer (no audit row, no answer).
+ */
+import { appendAuditBatch, type AuditEntry, type Db } from '../../store/index.ts';
+
+interface Pending { entry: AuditEntry; resolve(): void; reject(e: unknown): void }
+
+export class AuditWriter {
+  private queue: Pending[] = [];
+  private writing = false;
+
+  /** @param maxBatch rows per transaction. @defaultValue 256 */
+  constructor(private readonly db: Db, private readonly maxBatch = 256) {}
+
+  append(entry: AuditEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        await appendAuditBatch(this.db, batch.map((p) => p.entry));
+        for (const p of batch) p.resolve();
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
+    }
+    this.writing = false;
+  }
+}
