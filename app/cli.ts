@@ -2,16 +2,13 @@
  * `spolis-hub`: start the hub, lint and test routes, generate simulated loads, benchmark.
  */
 import { parseArgs } from 'node:util';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
-import { builtinRegistry, startSandboxPartners, type SandboxPartner } from './components.ts';
-import { loadSigningIdentity, type SigningIdentity } from '../engine/soap/signing.ts';
-import { lintConfig, loadConfig } from '../engine/config/loader.ts';
+import { builtinRegistry } from './components.ts';
+import { lintConfig } from '../engine/config/loader.ts';
 import { createLogger } from '../engine/core/logger.ts';
 import { Hub, type Role } from './hub.ts';
 import { ensureRedis } from '../engine/runtime/redis.ts';
-import { hashKey, newKey } from '../engine/http/auth.ts';
-import type { PartnerDef } from '../engine/config/types.ts';
 
 const USAGE = `usage: spolis-hub <command>
   start [--sandbox] [--role all|api|worker|scheduler]   run the hub (npm start = start --sandbox)
@@ -37,54 +34,21 @@ async function start(args: string[]): Promise<void> {
   const registry = builtinRegistry();
   const dataDir = resolve('./data');
   const redis = await ensureRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', dataDir, logger);
-
-  let partners: PartnerDef[] | undefined;
-  const keys = new Map<string, string>();
-  let sims: SandboxPartner[] = [];
-  let signing: SigningIdentity | undefined;
-  if (values.sandbox) {
-    // The agencies the hub calls are simulators on loopback that trust the hub's own certificate.
-    signing = await loadSigningIdentity(dataDir);
-    sims = await startSandboxPartners(signing.certPem);
-    // Sandbox keys are fresh each run and exist only in this process; partners.yaml keeps hashes.
-    partners = loadConfig(configDir(), registry).partners.map((p) => {
-      const key = newKey();
-      keys.set(p.id, key);
-      const sim = sims.find((s) => s.system === p.system);
-      if (sim && !sim.receiver && p.endpoint) return { ...p, keyHashes: [hashKey(key)], endpoint: sim.endpoint, certificate: sim.certPem };
-      if (sim?.receiver && p.notify) {
-        return { ...p, keyHashes: [hashKey(key)], notify: { endpoint: sim.endpoint, ...(sim.token ? { token: sim.token } : {}) }, ...(sim.certPem ? { certificate: sim.certPem } : {}) };
-      }
-      return { ...p, keyHashes: [hashKey(key)] };
-    });
-  }
+  // Simulators are sandbox equipment: a production start never loads their modules.
+  const sandbox = values.sandbox ? await (await import('./sandbox.ts')).startSandbox(configDir(), dataDir, registry) : undefined;
   const hub = await Hub.start({
-    configDir: configDir(), registry, logger, role, partners, dataDir, signing,
+    configDir: configDir(), registry, logger, role, partners: sandbox?.partners, dataDir, signing: sandbox?.signing,
     databaseUrl: process.env.DATABASE_URL, redisUrl: redis.url, queuePrefix: process.env.HUB_QUEUE_PREFIX,
     lockDurationMs: process.env.HUB_LOCK_MS ? Number(process.env.HUB_LOCK_MS) : undefined,
     reconcileEveryMs: process.env.HUB_RECONCILE_MS ? Number(process.env.HUB_RECONCILE_MS) : undefined,
     port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', defaultMetrics: true,
   });
-  const out: string[] = [`spolis-hub ${values.sandbox ? 'sandbox ' : ''}listening on ${hub.url || '(no HTTP: role ' + role + ')'} (store: ${hub.store.db.kind}, redis: ${redis.url})`];
+  const out: string[] = [`spolis-hub ${sandbox ? 'sandbox ' : ''}listening on ${hub.url || '(no HTTP: role ' + role + ')'} (store: ${hub.store.db.kind}, redis: ${redis.url})`];
   for (const p of hub.config.partners) {
-    if (keys.has(p.id)) out.push(`partner ${p.id} source ${p.system} municipality ${p.municipality ?? '-'} key ${keys.get(p.id)}`);
+    const key = sandbox?.keys.get(p.id);
+    if (key) out.push(`partner ${p.id} source ${p.system} municipality ${p.municipality ?? '-'} key ${key}`);
   }
-  const riga = hub.config.partners.find((p) => p.system === 'sopa' && p.municipality === '0001000');
-  if (values.sandbox && riga && hub.url) {
-    const k = keys.get(riga.id);
-    // The partner's example beside the checkout, or the identical copy the tests keep.
-    const shared = resolve('../shared/partners/examples/sopa-batch.xml');
-    const file = existsSync(shared) ? shared : resolve('test/fixtures/sopa-batch.xml');
-    out.push('push the example SOPA batch:');
-    out.push(`H="Authorization: Bearer ${k}"; U=${hub.url}/api/v1/loads; id=$(curl -sS --fail-with-body -H "$H" -H 'Content-Type: application/json' -d '{"source":"sopa","municipality":"0001000","period":"2026-10"}' $U | sed -E 's/.*"id":"([^"]+)".*/\\1/') && curl -sS --fail-with-body -H "$H" -X PUT -H 'Content-Type: application/xml' --data-binary @${file} $U/$id/batches/1 && curl -sS --fail-with-body -H "$H" -H 'Content-Type: application/json' -d '{"batches":1}' $U/$id/commit && sleep 2 && curl -sS --fail-with-body -H "$H" $U/$id; echo`);
-  }
-  const daugavpils = hub.config.partners.find((p) => p.system === 'lietis');
-  const sandboxPerson = sims.find((x) => x.system === 'vdeavk')?.samplePerson;
-  if (values.sandbox && daugavpils && hub.url) {
-    out.push('ask VDEĀVK for one person\'s assistant-service opinions (a person of the simulator\'s data set):');
-    out.push(`curl -sS -H "Authorization: Bearer ${keys.get(daugavpils.id)}" -H 'Content-Type: application/json' -d '{"personCode":"${sandboxPerson ?? ''}","purpose":"Lēmums par asistenta pakalpojumu, lieta 2026/117"}' ${hub.url}/api/v1/query/vdeavk-opinions; echo`);
-    out.push(`WSDLs of the hub's SOAP endpoints: ${hub.url}/soap/vdeavk?wsdl ${hub.url}/soap/burvis?wsdl`);
-  }
+  if (sandbox && hub.url) out.push(...sandbox.instructions(hub.url, hub.config.partners));
   process.stdout.write(out.join('\n') + '\n');
 
   // SIGTERM: stop taking work, finish or release in-flight jobs, and be gone within 10 s.
@@ -93,7 +57,7 @@ async function start(args: string[]): Promise<void> {
     const bound = setTimeout(() => process.exit(1), 10_000);
     bound.unref();
     await hub.close(7_000);
-    for (const sim of sims) await sim.close();
+    await sandbox?.close();
     await redis.stop();
     process.exit(0);
   };
@@ -112,7 +76,7 @@ function routesLint(args: string[]): number {
   return 0;
 }
 
-function simGenerate(args: string[]): number {
+async function simGenerate(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args, options: {
       source: { type: 'string' }, municipality: { type: 'string' }, period: { type: 'string' }, records: { type: 'string' },
@@ -120,7 +84,7 @@ function simGenerate(args: string[]): number {
     },
   });
   for (const k of ['source', 'municipality', 'period', 'records'] as const) if (!values[k]) throw new Error(`sim generate: --${k} is required\n${USAGE}`);
-  const registry = builtinRegistry();
+  const registry = (await import('./sandbox.ts')).sandboxRegistry();
   const sim = registry.simulatorFor(values.source!);
   if (!sim) throw new Error(`no simulator for source "${values.source}"; valid: ${registry.sources().join(', ')}`);
   const load = sim.generate({
@@ -148,9 +112,9 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'sim' && sub === 'generate') return simGenerate(rest);
   if (cmd === 'dlq') return (await import('./operator-commands.ts')).dlqCommand(sub, rest);
   if (cmd === 'audit') return (await import('./operator-commands.ts')).auditCommand(sub);
-  if (cmd === 'report' && (sub === 'statistics' || sub === 'checks')) return (await import('../engine/http/ministry-api.ts')).reportCommand(sub, rest);
+  if (cmd === 'report' && (sub === 'statistics' || sub === 'checks')) return (await import('./operator-commands.ts')).reportCommand(sub, rest);
   // The push client lives in client/ (it runs at the municipality, not in the hub).
-  if (cmd === 'load') return (await import('../client/load-command.ts')).loadCommand(sub, rest);
+  if (cmd === 'load') return (await import('../client/load-command.ts')).loadCommand(sub, rest, builtinRegistry);
   if (cmd === 'bench') { await import('../bench/index.ts'); return -1; }
   process.stderr.write(USAGE + '\n');
   return cmd ? 2 : 0;

@@ -131,7 +131,7 @@ export class Hub {
       registerCoParticipationApi(server, { routes: config.routes, auth: new PartnerAuth(config.partners), store, flows });
     }
     const works = role === 'all' || role === 'worker';
-    const pool = works && (o.prepareInThreads ?? true) ? createPrepPool() : undefined;
+    const pool = works && (o.prepareInThreads ?? true) ? createPrepPool(new URL('./prep-thread.ts', import.meta.url)) : undefined;
     const hub = new Hub(config, store, queues, deliveries, flows, metrics, server, outbounds, redis, o.logger, pool);
 
     if (works) {

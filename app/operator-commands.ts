@@ -1,9 +1,11 @@
 /**
- * Operator commands: dead letters (list, replay) and the audit log (verify). They open the store
- * named by DATABASE_URL, like `start` does; a replay also reaches the queues at REDIS_URL.
+ * Operator commands: dead letters (list, replay), the audit log (verify) and the Ministry's reports.
+ * They open the store named by DATABASE_URL, like `start` does; a replay also reaches the queues at
+ * REDIS_URL.
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { openStore, listDeadLetters, reopenDeadLetters, appendAudit, verifyAudit, type DeadLetter } from '../store/index.ts';
 import { loadConfig } from '../engine/config/loader.ts';
@@ -12,6 +14,8 @@ import { RouteQueues } from '../engine/runtime/queues.ts';
 import { Deliveries } from '../engine/runtime/deliveries.ts';
 import { connectionOptions } from '../engine/runtime/redis.ts';
 import { createLogger } from '../engine/core/logger.ts';
+import { isHubError } from '../engine/core/errors.ts';
+import { renderReport, reportQuery, type ReportQuery } from '../engine/http/ministry-api.ts';
 
 const storeUrl = (): string | undefined => process.env.DATABASE_URL;
 const what = (l: DeadLetter): string => ('deliveryId' in l.data ? `delivery ${l.data.deliveryId}` : `load ${l.data.loadId} batch ${l.data.seq}`);
@@ -72,4 +76,34 @@ export async function auditCommand(sub: string | undefined): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * `spolis-hub report statistics|checks --period P [--municipality M] [--format json|csv|xlsx] [--out FILE]`:
+ * the API's report from the store DATABASE_URL names (as `start` opens it). The embedded store
+ * admits one process at a time: with the sandbox hub running on it, ask the API instead.
+ */
+export async function reportCommand(kind: 'statistics' | 'checks', args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { period: { type: 'string' }, municipality: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } } });
+  let q: ReportQuery;
+  try {
+    q = reportQuery(values);
+  } catch (e) {
+    if (!isHubError(e)) throw e;
+    process.stderr.write(`spolis-hub report ${kind}: --${e.details.field}: ${e.message}\n`);
+    return 2;
+  }
+  if (q.format === 'xlsx' && !values.out && process.stdout.isTTY) {
+    process.stderr.write('spolis-hub report: an xlsx file is binary; give --out FILE or redirect the output\n');
+    return 2;
+  }
+  const store = await openStore(process.env.DATABASE_URL, { dataDir: resolve('./data') });
+  try {
+    const { body } = await renderReport(kind, store, q);
+    if (values.out) writeFileSync(values.out, body);
+    else process.stdout.write(typeof body === 'string' && q.format === 'json' ? body + '\n' : body);
+  } finally {
+    await store.close();
+  }
+  return 0;
 }

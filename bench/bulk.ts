@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { builtinRegistry } from '../app/components.ts';
+import { sandboxRegistry } from '../app/sandbox.ts';
 import { hashKey } from '../engine/http/auth.ts';
 import { municipalities } from '../engine/validation/municipalities.ts';
 import type { GeneratedLoad } from '../engine/components/specs.ts';
@@ -40,7 +40,7 @@ export const HUB_NODE_ARGS = '--max-old-space-size=160 --max-semi-space-size=8 -
 interface LoadSpec { partner: string; key: string; source: string; municipality: string; gen: GeneratedLoad }
 
 function plan(total: number, single: boolean): LoadSpec[] {
-  const reg = builtinRegistry();
+  const reg = sandboxRegistry();
   const period = '2026-10';
   const all = [...municipalities().values()].filter((m) => m.validTo === null);
   const specs: LoadSpec[] = [];

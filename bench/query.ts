@@ -22,7 +22,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { hashKey } from '../engine/http/auth.ts';
 import { createSigningIdentity } from '../engine/soap/signing.ts';
-import { createVsaaClient, startVsaaSimulator, type VsaaSimulator } from '../connectors/vsaa/index.ts';
+import { createVsaaClient } from '../connectors/vsaa/index.ts';
+import { startVsaaSimulator, type VsaaSimulator } from '../connectors/vsaa/sandbox.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL } from '../test/helpers/env.ts';
 
 const KEY = 'bench-query-key-sopa-riga-0000000000';

@@ -13,7 +13,8 @@ import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { createSigningIdentity, signEnvelope, signSoapBody, soapEnvelope, soapPayload, verifyEnvelope, type CanonicalXml } from '../engine/index.ts';
 import { EXC_C14N, RSA_SHA256, SHA256 } from '../engine/soap/signing.ts';
-import { createVsaaClient, startVsaaSimulator } from '../connectors/vsaa/index.ts';
+import { createVsaaClient } from '../connectors/vsaa/index.ts';
+import { startVsaaSimulator } from '../connectors/vsaa/sandbox.ts';
 
 const WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
 const WSU = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd';

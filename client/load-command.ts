@@ -3,6 +3,7 @@
  * (0 the load is done, 1 it failed or the push could not finish, 2 a usage error).
  */
 import { parseArgs } from 'node:util';
+import type { Registry } from '../engine/components/registry.ts';
 import { existsSync } from 'node:fs';
 import { HubApiError } from './hub-client.ts';
 import { createProgress } from './push-progress.ts';
@@ -22,7 +23,7 @@ function common(values: { url?: string; key?: string }): { url: string; key: str
   return { url: values.url ?? DEFAULT_URL, key };
 }
 
-async function push(args: string[]): Promise<number> {
+async function push(args: string[], registry: Registry): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, options: {
       source: { type: 'string' }, municipality: { type: 'string' }, period: { type: 'string' }, url: { type: 'string' },
@@ -48,7 +49,7 @@ async function push(args: string[]): Promise<number> {
   try {
     const result = await pushLoad({
       ...common(values), source: values.source!, municipality: values.municipality!, period: values.period!,
-      files: positionals, maxBytes, statePath: values.state, signal: stop.signal, progress,
+      files: positionals, maxBytes, statePath: values.state, signal: stop.signal, progress, registry,
     });
     process.stdout.write(formatPushReport(result));
     return result.exitCode;
@@ -70,9 +71,10 @@ async function status(args: string[]): Promise<number> {
   return 0;
 }
 
-export async function loadCommand(sub: string | undefined, args: string[]): Promise<number> {
+/** `registry`: the hub's formats, which split and check the files as the hub will read them. */
+export async function loadCommand(sub: string | undefined, args: string[], registry: () => Registry): Promise<number> {
   try {
-    if (sub === 'push') return await push(args);
+    if (sub === 'push') return await push(args, registry());
     if (sub === 'status') return await status(args);
     throw new UsageError(`unknown load command "${sub ?? ''}"`);
   } catch (e) {

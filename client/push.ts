@@ -38,7 +38,8 @@ export interface PushOptions {
   /** How long to wait for the hub to finish (default: as long as it takes). */
   waitTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
-  registry?: Registry;
+  /** The hub's formats (app/components.ts builtinRegistry): the files are split and checked with them. */
+  registry: Registry;
 }
 
 export interface LoadView {
@@ -80,7 +81,7 @@ export { PlanError };
 
 export async function pushLoad(o: PushOptions): Promise<PushResult> {
   const progress = o.progress ?? createProgress(process.stderr);
-  const registry = o.registry ?? (await import('../app/components.ts')).builtinRegistry();
+  const registry = o.registry;
   const format = registry.formatFor(o.source);
   if (!format) throw new PlanError(`no format for source "${o.source}"; valid: ${registry.sources().join(', ')}`);
   const maxBytes = o.maxBytes ?? PUSH_MAX_BYTES;

@@ -1,5 +1,7 @@
 /**
  * The engine's public entry: connectors, transformers and the scheduler import from here only.
+ * Partner simulators import the simulator kit's entry too (engine/simulators/index.ts), which
+ * production code never reaches.
  */
 export * from './core/errors.ts';
 export * from '../schemas/canonical/model.ts';
@@ -8,7 +10,6 @@ export { compact, mapCode, quoteIfCanonical } from './components/mapping.ts';
 export type { RouteDef, PartnerDef, HubConfig, Step, Trigger, RetryPolicy } from './config/types.ts';
 export { Registry } from './components/registry.ts';
 export { createLogger, maskPersonCodes, type Logger } from './core/logger.ts';
-export { startLoopbackServer, serveWsdl, passSwitches, acceptSignedRequest, RequestIdMemory, type LoopbackServer, type LoopbackServerOptions, type WsdlContract, type OutageSwitches } from './simulators/loopback-server.ts';
 export { readXml, elementToObject, type XmlElement } from './xml/reader.ts';
 export { parseXmlTree, childElement, childElements, textOf, attrValue, lookupNamespace, XmlTreeError, type XElement, type XAttr, type XChild } from './xml/tree.ts';
 export { excC14n } from './xml/c14n.ts';
@@ -22,11 +23,6 @@ export {
   type SignedAnswerSpec, type SoapExchange, type SoapFault, type XmlFields, type XmlLeaf, type SoapPostOptions, type SoapHttpResponse,
 } from './soap/exchange.ts';
 export { normalizePersonCode, personCodeProblem, makePersonCode, checkDigit, isNewStyle, isRealDate } from './validation/person-code.ts';
-export {
-  createRng, LATVIAN_NAMES, familyNames, personCodeFor, corruptPersonCode, pad2, isoDate, isoMonth, formatCents, datesInMonth,
-  pickRecordKind, providerRegNo, planSchedule, plantRecords, plantedTruth, batchSizes, inBatches, SIMULATOR_CONFIG,
-  type Rng, type NamePool, type PersonName, type PersonCodeStyle, type DateParts, type MonthDates, type PlantVariant, type PlantOptions, type Planting,
-} from './simulators/generation.ts';
 // The SPOLIS store's batch encoding, for the outbound that writes it (it runs in a prep thread).
 export { DecisionRowsEncoder, type DecisionRows } from '../store/index.ts';
 export { postHttp, type HttpPostOptions, type HttpAnswer } from './soap/http-post.ts';

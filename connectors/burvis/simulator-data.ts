@@ -5,7 +5,8 @@
  * machine, independent of the clock; only `upsert` (tests, sandbox) reads the clock, and even then
  * never stamps an instant at or before the newest one, so the change feed stays strictly ordered.
  */
-import { createRng, makePersonCode, normalizePersonCode, personCodeFor, type BurvisProfile, type Rng } from '../../engine/index.ts';
+import { makePersonCode, normalizePersonCode, type BurvisProfile } from '../../engine/index.ts';
+import { createRng, personCodeFor, type Rng } from '../../engine/simulators/index.ts';
 import { municipalities } from './municipalities.ts';
 
 export interface BurvisDataOptions {

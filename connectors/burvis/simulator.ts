@@ -9,10 +9,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import {
-  acceptSignedRequest, RequestIdMemory, createSigningIdentity, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, startLoopbackServer,
-  xmlFields, type BurvisProfile, type CanonicalXml, type SigningIdentity, type OutageSwitches,
-} from '../../engine/index.ts';
+import { createSigningIdentity, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, xmlFields, type BurvisProfile, type CanonicalXml, type SigningIdentity } from '../../engine/index.ts';
+import { acceptSignedRequest, RequestIdMemory, startLoopbackServer, type OutageSwitches } from '../../engine/simulators/index.ts';
 import { BURVIS_NS, HUB_BURVIS_NS, MINISTRY_REQUESTER, SUBMIT_PROFILING_CHANGES, profileFields, type BurvisErrorCode, type BurvisOperationName } from './messages.ts';
 import { burvisDataSet, type BurvisDataOptions, type BurvisDataSet } from './simulator-data.ts';
 import { BurvisFault, answer, operationOf, readRequest, type BurvisBook, type CoParticipationRecord } from './simulator-operations.ts';

@@ -1,2 +1,2 @@
+/** The GVS connector's production entry: what the application registers and other code may use. Its simulator's entry is ./sandbox.ts. */
 export { gvsFormat } from './inbound.ts';
-export { gvsSimulator } from './simulator.ts';

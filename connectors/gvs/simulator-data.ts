@@ -2,7 +2,7 @@
  * GVS's codes for the simulator: the classifier codes of classifiers.md and near misses of them.
  * The PRNG, names, personal codes and dates are the engine's (engine/simulators/generation.ts).
  */
-import type { PersonCodeStyle } from '../../engine/index.ts';
+import type { PersonCodeStyle } from '../../engine/simulators/index.ts';
 
 /** GVS codes of classifiers.md. */
 export const STATUS_CODES = [1, 2] as const;

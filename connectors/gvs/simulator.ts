@@ -4,11 +4,8 @@
  * what was planted. Documents carry a few blank lines, which are not records and must not shift
  * the index of the records after them.
  */
-import {
-  SIMULATOR_CONFIG, batchSizes, corruptPersonCode, createRng, datesInMonth, defineSimulator, familyNames, inBatches,
-  isoDate, isoMonth, personCodeFor, pickRecordKind, plantRecords, plantedTruth, providerRegNo,
-  type GenerateOptions, type GeneratedLoad, type MonthDates, type PersonName, type PlantVariant, type Rng,
-} from '../../engine/index.ts';
+import { defineSimulator, type GenerateOptions, type GeneratedLoad } from '../../engine/index.ts';
+import { SIMULATOR_CONFIG, batchSizes, corruptPersonCode, createRng, datesInMonth, familyNames, inBatches, isoDate, isoMonth, personCodeFor, pickRecordKind, plantRecords, plantedTruth, providerRegNo, type MonthDates, type PersonName, type PlantVariant, type Rng } from '../../engine/simulators/index.ts';
 import {
   BENEFIT_CODES, CATEGORY_CODES, CODE_STYLE, DECISION_CODES, SERVICE_CODES, STATUS_CODES, UNITS, UNKNOWN_CODES,
 } from './simulator-data.ts';

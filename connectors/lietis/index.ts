@@ -1,7 +1,6 @@
+/** The LIETIS connector's production entry: what the application registers and other code may use. Its simulator's entry is ./sandbox.ts. */
 export { lietisFormat } from './inbound.ts';
-export { lietisSimulator } from './simulator.ts';
 export { lietisNotifyProfile, createLietisNotifier, type LietisNotifierOptions, type LietisExchange } from './notifications.ts';
-export { startLietisNotificationReceiver, type LietisNotificationReceiver, type LietisReceiverOptions, type LietisReceiverSwitches } from './notify-simulator.ts';
 export {
   LIETIS_INBOUND_NS, LIETIS_INBOUND_PATH, LIETIS_NOTIFICATION_TYPE, RECEIVE_NOTIFICATION_ACTION, PROFILE_ELEMENTS, receiveNotification,
   type LietisNotification, type LietisProfile,

@@ -7,9 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import {
-  createSigningIdentity, excC14n, serveWsdl, signSoapBody, startLoopbackServer, verifyEnvelope, type CanonicalXml, type SigningIdentity,
-} from '../../engine/index.ts';
+import { createSigningIdentity, excC14n, signSoapBody, verifyEnvelope, type CanonicalXml, type SigningIdentity } from '../../engine/index.ts';
+import { serveWsdl, startLoopbackServer } from '../../engine/simulators/index.ts';
 import { LIETIS_INBOUND_PATH, lietisFault, receiveNotificationResponse, type LietisNotification } from './notification-contract.ts';
 import { InvalidNotification, readReceiveNotification } from './notify-request.ts';
 

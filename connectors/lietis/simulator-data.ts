@@ -3,7 +3,7 @@
  * ņ, ū…), classifier codes and near misses, and LIETIS's date and number spellings. The PRNG,
  * personal codes and month arithmetic are the engine's (engine/simulators/generation.ts).
  */
-import { formatCents, pad2, type DateParts, type NamePool, type PersonCodeStyle } from '../../engine/index.ts';
+import { formatCents, pad2, type DateParts, type NamePool, type PersonCodeStyle } from '../../engine/simulators/index.ts';
 
 /** LIETIS spellings of classifiers.md. */
 export const KINDS = ['1', '2'] as const;

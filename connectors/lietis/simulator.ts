@@ -5,11 +5,8 @@
  * record's index is simply its position among Export's children.
  */
 import iconv from 'iconv-lite';
-import {
-  SIMULATOR_CONFIG, batchSizes, corruptPersonCode, createRng, datesInMonth, defineSimulator, familyNames, inBatches, pad2,
-  personCodeFor, pickRecordKind, plantRecords, plantedTruth, providerRegNo,
-  type GenerateOptions, type GeneratedLoad, type MonthDates, type PersonName, type PlantVariant, type Rng,
-} from '../../engine/index.ts';
+import { defineSimulator, type GenerateOptions, type GeneratedLoad } from '../../engine/index.ts';
+import { SIMULATOR_CONFIG, batchSizes, corruptPersonCode, createRng, datesInMonth, familyNames, inBatches, pad2, personCodeFor, pickRecordKind, plantRecords, plantedTruth, providerRegNo, type MonthDates, type PersonName, type PlantVariant, type Rng } from '../../engine/simulators/index.ts';
 import {
   BENEFIT_CODES, CATEGORIES, CODE_STYLE, DAUGAVPILS_NAMES, KINDS, RESULTS, SERVICE_CODES, UNITS, UNKNOWN_CODES, dmy, money, my,
 } from './simulator-data.ts';

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { startLoopbackServer } from '../../engine/index.ts';
+import { startLoopbackServer } from '../../engine/simulators/index.ts';
 import { SOPA_NOTIFICATIONS_PATH, notificationProblem, type SopaNotification } from './notification-contract.ts';
 
 export interface SopaReceiverOptions {

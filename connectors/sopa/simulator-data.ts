@@ -2,7 +2,7 @@
  * SOPA's spellings for the simulator: the classifier codes of classifiers.md and near misses of
  * them. The PRNG, names, personal codes and dates are the engine's (engine/simulators/generation.ts).
  */
-import type { PersonCodeStyle } from '../../engine/index.ts';
+import type { PersonCodeStyle } from '../../engine/simulators/index.ts';
 
 export const STATUS_KINDS = ['TRUCIGA', 'MAZNODROSINATA'] as const;
 export const BENEFIT_KINDS = ['GMI', 'MAJOKLA', 'VESELIBAS', 'KRIZES', 'CITS'] as const;

@@ -2,11 +2,8 @@
  * Generates SOPA bulk loads (shared/partners/sopa.md) with planted errors and their truth, so that
  * the pipeline's rejections can be compared with what was planted.
  */
-import {
-  SIMULATOR_CONFIG, batchSizes, corruptPersonCode, createRng, datesInMonth, defineSimulator, familyNames, formatCents, inBatches,
-  isoDate, isoMonth, personCodeFor, pickRecordKind, plantRecords, plantedTruth, providerRegNo,
-  type GenerateOptions, type GeneratedLoad, type MonthDates, type PersonName, type PlantVariant, type Rng,
-} from '../../engine/index.ts';
+import { defineSimulator, type GenerateOptions, type GeneratedLoad } from '../../engine/index.ts';
+import { SIMULATOR_CONFIG, batchSizes, corruptPersonCode, createRng, datesInMonth, familyNames, formatCents, inBatches, isoDate, isoMonth, personCodeFor, pickRecordKind, plantRecords, plantedTruth, providerRegNo, type MonthDates, type PersonName, type PlantVariant, type Rng } from '../../engine/simulators/index.ts';
 import {
   ASSISTANT_CATEGORIES, BENEFIT_KINDS, CODE_STYLE, SERVICE_CODES, SERVICE_DECISIONS, STATUS_KINDS, UNKNOWN_CODES, VOLUME_UNITS,
 } from './simulator-data.ts';

@@ -7,10 +7,8 @@
  * than any before it, so the change feed is a total order: that is what lets the simulator's
  * ChangedSince paging promise to never skip or repeat an opinion while data changes under it.
  */
-import {
-  createRng, isoDate, makePersonCode, normalizePersonCode, personCodeFor,
-  type AssistantOpinion, type Rng,
-} from '../../engine/index.ts';
+import { makePersonCode, normalizePersonCode, type AssistantOpinion } from '../../engine/index.ts';
+import { createRng, isoDate, personCodeFor, type Rng } from '../../engine/simulators/index.ts';
 import { CHILD_MAX_HOURS, canonicalOpinion } from './messages.ts';
 
 export interface VdeavkDataOptions {

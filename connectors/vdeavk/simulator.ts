@@ -10,10 +10,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  acceptSignedRequest, RequestIdMemory, createSigningIdentity, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, soapPayload,
-  startLoopbackServer, xmlFields, type AssistantOpinion, type CanonicalXml, type SigningIdentity, type OutageSwitches,
-} from '../../engine/index.ts';
+import { createSigningIdentity, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, soapPayload, xmlFields, type AssistantOpinion, type CanonicalXml, type SigningIdentity } from '../../engine/index.ts';
+import { acceptSignedRequest, RequestIdMemory, startLoopbackServer, type OutageSwitches } from '../../engine/simulators/index.ts';
 import {
   HUB_VDEAVK_NS, HUB_VDEAVK_OPERATION, MAX_PUSH_OPINIONS, MAX_TOKEN, VDEAVK_NS, VDEAVK_OPERATION, canonicalOpinion,
   opinionElement, opinionFields, type VdeavkErrorCode,

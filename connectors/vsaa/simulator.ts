@@ -7,10 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
-import {
-  acceptSignedRequest, RequestIdMemory, childElements, createSigningIdentity, leafValues, normalizePersonCode, personCodeProblem, signSoapBody,
-  soapFault, soapPayload, startLoopbackServer, type XElement, type CanonicalXml, type SigningIdentity, type XmlFields, type OutageSwitches,
-} from '../../engine/index.ts';
+import { childElements, createSigningIdentity, leafValues, normalizePersonCode, personCodeProblem, signSoapBody, soapFault, soapPayload, type XElement, type CanonicalXml, type SigningIdentity, type XmlFields } from '../../engine/index.ts';
+import { acceptSignedRequest, RequestIdMemory, startLoopbackServer, type OutageSwitches } from '../../engine/simulators/index.ts';
 import { VSAA_NS, VSAA_OPERATIONS, periodProblem, type VsaaErrorCode, type VsaaOperation } from './messages.ts';
 import { vsaaDataSet, type VsaaDataOptions, type VsaaDataSet, type VsaaPerson } from './simulator-data.ts';
 

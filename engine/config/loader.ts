@@ -49,7 +49,7 @@ function schemaValidators(): NonNullable<typeof validators> {
   if (!validators) {
     const ajv = new Ajv({ allErrors: true, verbose: true });
     addFormats(ajv);
-    const read = (f: string) => JSON.parse(readFileSync(new URL(`../schemas/${f}`, import.meta.url), 'utf8'));
+    const read = (f: string) => JSON.parse(readFileSync(new URL(`../../schemas/${f}`, import.meta.url), 'utf8'));
     validators = { route: ajv.compile(read('route.schema.json')), partners: ajv.compile(read('partners.schema.json')) };
   }
   return validators;

@@ -10,7 +10,7 @@ import { PartnerAuth, assertAccess } from './auth.ts';
 import { httpError } from '../core/errors.ts';
 import { municipalityProblem, municipalities } from '../validation/municipalities.ts';
 import { createLoad, getLoad, putBatch, commitLoad, listRejections, batchSummaries, failedBatches, type LoadRow, type Store } from '../../store/index.ts';
-import { receiptXml } from '../soap/receipt.ts';
+import { receiptXml } from './load-receipt.ts';
 import type { SigningIdentity } from '../soap/signing.ts';
 import type { Logger } from '../core/logger.ts';
 

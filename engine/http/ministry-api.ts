@@ -6,15 +6,12 @@
  * - `GET /api/v1/spolis/statistics?period=YYYY-MM[&municipality=ATVK][&format=json|csv|xlsx]`
  * - `GET /api/v1/spolis/checks?period=YYYY-MM[&municipality=ATVK][&format=json|csv|xlsx]`
  */
-import { parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PartnerAuth } from './auth.ts';
-import { httpError, isHubError } from '../core/errors.ts';
+import { httpError } from '../core/errors.ts';
 import { municipalityProblem } from '../validation/municipalities.ts';
 import {
-  openStore, monthlyStatistics, monthlyChecks, statisticsTable, checksTable, toCsv, reportMonth,
+  monthlyStatistics, monthlyChecks, statisticsTable, checksTable, toCsv, reportMonth,
   type ReportTable, type Store,
 } from '../../store/index.ts';
 
@@ -122,34 +119,4 @@ export function registerMinistryApi(app: FastifyInstance, deps: MinistryApiDeps)
   };
   app.get('/api/v1/spolis/statistics', serve('statistics'));
   app.get('/api/v1/spolis/checks', serve('checks'));
-}
-
-/**
- * `spolis-hub report statistics|checks --period P [--municipality M] [--format json|csv|xlsx] [--out FILE]`:
- * the API's report from the store DATABASE_URL names (as `start` opens it). The embedded store
- * admits one process at a time: with the sandbox hub running on it, ask the API instead.
- */
-export async function reportCommand(kind: 'statistics' | 'checks', args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { period: { type: 'string' }, municipality: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } } });
-  let q: ReportQuery;
-  try {
-    q = reportQuery(values);
-  } catch (e) {
-    if (!isHubError(e)) throw e;
-    process.stderr.write(`spolis-hub report ${kind}: --${e.details.field}: ${e.message}\n`);
-    return 2;
-  }
-  if (q.format === 'xlsx' && !values.out && process.stdout.isTTY) {
-    process.stderr.write('spolis-hub report: an xlsx file is binary; give --out FILE or redirect the output\n');
-    return 2;
-  }
-  const store = await openStore(process.env.DATABASE_URL, { dataDir: resolve('./data') });
-  try {
-    const { body } = await renderReport(kind, store, q);
-    if (values.out) writeFileSync(values.out, body);
-    else process.stdout.write(typeof body === 'string' && q.format === 'json' ? body + '\n' : body);
-  } finally {
-    await store.close();
-  }
-  return 0;
 }

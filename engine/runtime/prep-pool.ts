@@ -24,9 +24,13 @@ export interface PrepPool {
   close(): Promise<void>;
 }
 
-export function createPrepPool(threads = Math.max(1, Math.min(4, availableParallelism() - 1))): PrepPool {
+/**
+ * `threadModule` is the module each thread loads: its default export is `threadPreparer(registry)`
+ * over the application's components (app/prep-thread.ts). The engine names no components itself.
+ */
+export function createPrepPool(threadModule: URL, threads = Math.max(1, Math.min(4, availableParallelism() - 1))): PrepPool {
   const pool = new Piscina({
-    filename: new URL('./prep-thread.ts', import.meta.url).href,
+    filename: threadModule.href,
     minThreads: threads,
     maxThreads: threads,
     // A thread holds one batch at a time (a 4 MB document and its records): bound its heap so

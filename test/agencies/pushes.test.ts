@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createSigningIdentity, leafValues, postSoap, readSoapFault, signEnvelope, soapEnvelope, verifyEnvelope } from '../../engine/index.ts';
 import { opinionElement, HUB_VDEAVK_NS } from '../../connectors/vdeavk/index.ts';
-import { profilingChangesRequest } from '../../connectors/burvis/index.ts';
+import { profilingChangesRequest } from '../../connectors/burvis/sandbox.ts';
 import { verifyAudit, storedOpinions } from '../../store/index.ts';
 import { testSigningIdentity } from '../helpers/hub.ts';
 import { Scratch, XSD, soapPayloadOf, xmllint } from '../soap/tools.ts';

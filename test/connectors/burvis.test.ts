@@ -4,10 +4,8 @@ import type { AddressInfo } from 'node:net';
 import {
   SoapRequestError, createLogger, createSigningIdentity, parseXmlTree, postSoap, readSoapFault, signEnvelope, signSoapBody, soapEnvelope, verifyEnvelope, type BurvisProfile, type CallContext, type CoParticipation, type SigningIdentity, type XElement,
 } from '../../engine/index.ts';
-import {
-  BURVIS_NS, HUB_BURVIS_NS, burvisDataSet, burvisGetProfile, burvisProfilingChanges, burvisSubmitCoParticipation, burvisSubmitProfilingChanges,
-  createBurvisClient, profilingChangesRequest, startBurvisSimulator, type BurvisClient, type BurvisExchange, type BurvisSimulator,
-} from '../../connectors/burvis/index.ts';
+import { BURVIS_NS, HUB_BURVIS_NS, burvisGetProfile, burvisProfilingChanges, burvisSubmitCoParticipation, burvisSubmitProfilingChanges, createBurvisClient, type BurvisClient, type BurvisExchange } from '../../connectors/burvis/index.ts';
+import { burvisDataSet, profilingChangesRequest, startBurvisSimulator, type BurvisSimulator } from '../../connectors/burvis/sandbox.ts';
 import { Scratch, XSD, failure, soapPayloadOf, xmllint, xmlsecVerify } from '../soap/tools.ts';
 
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { personCodeProblem, type GenerateOptions } from '../../engine/index.ts';
-import { gvsFormat, gvsSimulator } from '../../connectors/gvs/index.ts';
+import { gvsFormat } from '../../connectors/gvs/index.ts';
+import { gvsSimulator } from '../../connectors/gvs/sandbox.ts';
 import { MAX_DOCUMENT_BYTES, renderGvsDocument } from '../../connectors/gvs/simulator.ts';
 
 const EXAMPLE = readFileSync(new URL('../fixtures/gvs-batch.ndjson', import.meta.url));

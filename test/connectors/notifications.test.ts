@@ -4,11 +4,10 @@ import type { AddressInfo } from 'node:net';
 import {
   createLogger, createSigningIdentity, makePersonCode, postSoap, readSoapFault, signEnvelope, signSoapBody, soapEnvelope, soapFault, verifyEnvelope, type BurvisProfile, type Delivery, type DeliveryTarget, type SigningIdentity, type SoapFault,
 } from '../../engine/index.ts';
-import { sopaNotifyProfile, startSopaNotificationReceiver, type SopaNotificationReceiver } from '../../connectors/sopa/index.ts';
-import {
-  LIETIS_INBOUND_NS, createLietisNotifier, lietisNotifyProfile, startLietisNotificationReceiver,
-  type LietisExchange, type LietisNotificationReceiver,
-} from '../../connectors/lietis/index.ts';
+import { sopaNotifyProfile } from '../../connectors/sopa/index.ts';
+import { startSopaNotificationReceiver, type SopaNotificationReceiver } from '../../connectors/sopa/sandbox.ts';
+import { LIETIS_INBOUND_NS, createLietisNotifier, lietisNotifyProfile, type LietisExchange } from '../../connectors/lietis/index.ts';
+import { startLietisNotificationReceiver, type LietisNotificationReceiver } from '../../connectors/lietis/sandbox.ts';
 import { Scratch, XSD, failure, soapPayloadOf, xmllint, xmlsecVerify } from '../soap/tools.ts';
 
 

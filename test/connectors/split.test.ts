@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import iconv from 'iconv-lite';
 import type { FormatSpec, GeneratedLoad, PartnerRecord } from '../../engine/index.ts';
-import { sopaFormat, sopaSimulator } from '../../connectors/sopa/index.ts';
-import { lietisFormat, lietisSimulator } from '../../connectors/lietis/index.ts';
-import { gvsFormat, gvsSimulator } from '../../connectors/gvs/index.ts';
+import { sopaFormat } from '../../connectors/sopa/index.ts';
+import { sopaSimulator } from '../../connectors/sopa/sandbox.ts';
+import { lietisFormat } from '../../connectors/lietis/index.ts';
+import { lietisSimulator } from '../../connectors/lietis/sandbox.ts';
+import { gvsFormat } from '../../connectors/gvs/index.ts';
+import { gvsSimulator } from '../../connectors/gvs/sandbox.ts';
 import { renderSopaDocument, type SopaRecordSpec } from '../../connectors/sopa/simulator.ts';
 
 const MAX = 200_000;

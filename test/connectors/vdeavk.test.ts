@@ -4,10 +4,8 @@ import type { AddressInfo } from 'node:net';
 import {
   SoapRequestError, createLogger, createSigningIdentity, leafValues, makePersonCode, parseXmlTree, postSoap, readSoapFault, signEnvelope, signSoapBody, soapEnvelope, soapPayload, verifyEnvelope, type AssistantOpinion, type CallContext, type CanonicalXml, type SigningIdentity, type XmlFields,
 } from '../../engine/index.ts';
-import {
-  HUB_VDEAVK_NS, VDEAVK_NS, createVdeavkClient, opinionElement, opinionFields, startVdeavkSimulator, vdeavkGetOpinions,
-  vdeavkOpinionsChanged, vdeavkSubmitOpinions, type VdeavkClient, type VdeavkExchange, type VdeavkSimulator,
-} from '../../connectors/vdeavk/index.ts';
+import { HUB_VDEAVK_NS, VDEAVK_NS, createVdeavkClient, opinionElement, opinionFields, vdeavkGetOpinions, vdeavkOpinionsChanged, vdeavkSubmitOpinions, type VdeavkClient, type VdeavkExchange } from '../../connectors/vdeavk/index.ts';
+import { startVdeavkSimulator, type VdeavkSimulator } from '../../connectors/vdeavk/sandbox.ts';
 import { Scratch, XSD, failure, soapPayloadOf, xmllint, xmlsecVerify } from '../soap/tools.ts';
 
 

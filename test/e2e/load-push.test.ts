@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { startTestHub, KEYS, type TestHub } from '../helpers/hub.ts';
 import { call } from '../helpers/api.ts';
 import { sopaSimulator } from '../../connectors/sopa/simulator.ts';
+import { builtinRegistry } from '../../app/components.ts';
 import { pushLoad, PushInterrupted, type PushOptions } from '../../client/push.ts';
 import { createProgress } from '../../client/push-progress.ts';
 import type { PushState } from '../../client/push-state.ts';
@@ -36,7 +37,7 @@ describe('load push (client/push.ts) against a hub', function () {
     writeFileSync(file, gen.batches[0]);
     const statePath = join(dir, 'push-state.json');
     const opts: PushOptions = {
-      url: t.url, key, source: 'sopa', municipality: '0001000', period: '2026-06', files: [file], maxBytes: 800_000, statePath, pollMs: 100,
+      url: t.url, key, source: 'sopa', municipality: '0001000', period: '2026-06', files: [file], maxBytes: 800_000, statePath, pollMs: 100, registry: builtinRegistry(),
     };
 
     const first = sink();

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import {
-  batchSizes, corruptPersonCode, createRng, datesInMonth, familyNames, inBatches, personCodeFor, personCodeProblem, planSchedule,
-  plantRecords, plantedTruth, LATVIAN_NAMES, type PlantVariant,
-} from '../../engine/index.ts';
+import { personCodeProblem } from '../../engine/index.ts';
+import { batchSizes, corruptPersonCode, createRng, datesInMonth, familyNames, inBatches, personCodeFor, planSchedule, plantRecords, plantedTruth, LATVIAN_NAMES, type PlantVariant } from '../../engine/simulators/index.ts';
 
 const VARIANTS: PlantVariant[] = [
   { code: 'PERSON_CODE', field: 'a' }, { code: 'DUPLICATE', field: 'no' }, { code: 'DATE', field: 'b' }, { code: 'PERSON_CODE', field: 'c' },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { VsaaSimulator } from '../../connectors/vsaa/index.ts';
+import type { VsaaSimulator } from '../../connectors/vsaa/sandbox.ts';
 import { createSigningIdentity } from '../../engine/soap/signing.ts';
 import { verifyAudit } from '../../store/index.ts';
 import { KEYS, type TestHub } from '../helpers/hub.ts';

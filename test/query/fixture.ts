@@ -1,7 +1,7 @@
 /** A test hub whose vsaa partner is a VSAA simulator on loopback, and a small client of the query API. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startVsaaSimulator, type VsaaSimulator, type VsaaSimulatorOptions } from '../../connectors/vsaa/index.ts';
+import { startVsaaSimulator, type VsaaSimulator, type VsaaSimulatorOptions } from '../../connectors/vsaa/sandbox.ts';
 import type { PartnerDef } from '../../engine/config/types.ts';
 import { KEYS, TEST_PARTNERS, startTestHub, testSigningIdentity, type TestHub } from '../helpers/hub.ts';
 

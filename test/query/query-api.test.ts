@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { VsaaSimulator } from '../../connectors/vsaa/index.ts';
+import type { VsaaSimulator } from '../../connectors/vsaa/sandbox.ts';
 import { KEYS, type TestHub } from '../helpers/hub.ts';
 import { PERIOD, PURPOSE, ask, startQueryHub, startSim } from './fixture.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { VsaaSimulator } from '../../connectors/vsaa/index.ts';
+import type { VsaaSimulator } from '../../connectors/vsaa/sandbox.ts';
 import type { TestHub } from '../helpers/hub.ts';
 import type { PartnerDef } from '../../engine/config/types.ts';
 import { PERIOD, PURPOSE, ask, countingProxy, maxInWindow, startQueryHub, startSim } from './fixture.ts';

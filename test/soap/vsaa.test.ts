@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import {
   ConnectorError, createSigningIdentity, postSoap, readSoapFault, signEnvelope, soapEnvelope, verifyEnvelope, type SigningIdentity,
 } from '../../engine/index.ts';
-import { createVsaaClient, startVsaaSimulator, type VsaaClient, type VsaaExchange, type VsaaSimulator } from '../../connectors/vsaa/index.ts';
+import { createVsaaClient, type VsaaClient, type VsaaExchange } from '../../connectors/vsaa/index.ts';
+import { startVsaaSimulator, type VsaaSimulator } from '../../connectors/vsaa/sandbox.ts';
 import { Scratch, XSD, failure, soapPayloadOf, xmllint, xmlsecVerify } from './tools.ts';
 
 

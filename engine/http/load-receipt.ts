@@ -4,7 +4,7 @@
  * hub accepted, and anyone can check it with the certificate at GET /api/v1/certificate.
  */
 import type { LoadRow, BatchSummary } from '../../store/index.ts';
-import { signEnveloped, type SigningIdentity } from './signing.ts';
+import { signEnveloped, type SigningIdentity } from '../soap/signing.ts';
 
 export const RECEIPT_NS = 'urn:lv:lm:spolis-hub:receipt:1';
 

@@ -1,0 +1,122 @@
+/**
+ * The sandbox (`npm start`, `spolis-hub start --sandbox`) and the load generators of
+ * `sim generate`: every partner's simulator on loopback and partners.yaml pointed at them. Test and
+ * sandbox equipment: app/cli.ts loads this module only for those commands, so a production process
+ * never loads a simulator (test/engine/architecture.test.ts).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Registry } from '../engine/components/registry.ts';
+import type { PartnerDef } from '../engine/config/types.ts';
+import { loadConfig } from '../engine/config/loader.ts';
+import { hashKey, newKey } from '../engine/http/auth.ts';
+import { loadSigningIdentity, type SigningIdentity } from '../engine/soap/signing.ts';
+import { builtinRegistry } from './components.ts';
+import * as sopa from '../connectors/sopa/sandbox.ts';
+import * as gvs from '../connectors/gvs/sandbox.ts';
+import * as lietis from '../connectors/lietis/sandbox.ts';
+import * as vsaa from '../connectors/vsaa/sandbox.ts';
+import * as vdeavk from '../connectors/vdeavk/sandbox.ts';
+import * as burvis from '../connectors/burvis/sandbox.ts';
+
+/** The bundled components and the load generators of the municipal systems (`sim generate`, the bench). */
+export function sandboxRegistry(): Registry {
+  return builtinRegistry()
+    .register('simulator', sopa.sopaSimulator)
+    .register('simulator', gvs.gvsSimulator)
+    .register('simulator', lietis.lietisSimulator);
+}
+
+/** A partner simulator started for the sandbox: what partners.yaml's entries for it become. */
+export interface SandboxPartner {
+  system: string;
+  /** An agency's service URL, or a municipal system's notification receiver. */
+  endpoint: string;
+  certPem?: string;
+  /** The bearer token a JSON receiver expects (SOPA). */
+  token?: string;
+  /** Municipal receivers: `notify` of that system's partners, not `endpoint`. */
+  receiver?: boolean;
+  /** Drives the hub's SOAP endpoint as the agency would (VDEĀVK, NVA pushes). */
+  push?(hubSoapUrl: string, count: number): Promise<{ status: number }>;
+  /** A person the simulator knows, for the sandbox's example query. */
+  samplePerson?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the simulators of the partners the hub calls or delivers to, on loopback, trusting the
+ * hub's certificate.
+ */
+export async function startSandboxPartners(hubCertPem: string): Promise<SandboxPartner[]> {
+  const [v, d, b, s, l] = await Promise.all([
+    vsaa.startVsaaSimulator({ hubCertPem }),
+    vdeavk.startVdeavkSimulator({ hubCertPem }),
+    burvis.startBurvisSimulator({ hubCertPem }),
+    sopa.startSopaNotificationReceiver({}),
+    lietis.startLietisNotificationReceiver({ hubCertPem }),
+  ]);
+  return [
+    { system: 'vsaa', endpoint: v.url, certPem: v.certPem, close: () => v.close() },
+    { system: 'vdeavk', endpoint: d.url, certPem: d.certPem, close: () => d.close(), samplePerson: d.data.personWithOpinions, push: (url, n) => d.push(url, [...d.data.opinions.values()].slice(0, n)) },
+    { system: 'burvis', endpoint: b.url, certPem: b.certPem, close: () => b.close(), push: (url, n) => b.push(url, b.data.all().slice(0, n)) },
+    { system: 'sopa', endpoint: s.url, token: s.token, receiver: true, close: () => s.close() },
+    { system: 'lietis', endpoint: l.url, certPem: l.certPem, receiver: true, close: () => l.close() },
+  ];
+}
+
+/** A running sandbox: the simulators, and the partners of partners.yaml with fresh keys pointed at them. */
+export interface Sandbox {
+  signing: SigningIdentity;
+  partners: PartnerDef[];
+  /** Partner id → its key, fresh on every start; partners.yaml keeps only hashes. */
+  keys: Map<string, string>;
+  sims: SandboxPartner[];
+  /** What to print once the hub listens at `hubUrl`: the example push and query. */
+  instructions(hubUrl: string, partners: PartnerDef[]): string[];
+  close(): Promise<void>;
+}
+
+export async function startSandbox(configDir: string, dataDir: string, registry: Registry): Promise<Sandbox> {
+  // The agencies the hub calls are simulators on loopback that trust the hub's own certificate.
+  const signing = await loadSigningIdentity(dataDir);
+  const sims = await startSandboxPartners(signing.certPem);
+  // Sandbox keys are fresh each run and exist only in this process; partners.yaml keeps hashes.
+  const keys = new Map<string, string>();
+  const partners = loadConfig(configDir, registry).partners.map((p): PartnerDef => {
+    const key = newKey();
+    keys.set(p.id, key);
+    const sim = sims.find((s) => s.system === p.system);
+    if (sim && !sim.receiver && p.endpoint) return { ...p, keyHashes: [hashKey(key)], endpoint: sim.endpoint, certificate: sim.certPem };
+    if (sim?.receiver && p.notify) {
+      return { ...p, keyHashes: [hashKey(key)], notify: { endpoint: sim.endpoint, ...(sim.token ? { token: sim.token } : {}) }, ...(sim.certPem ? { certificate: sim.certPem } : {}) };
+    }
+    return { ...p, keyHashes: [hashKey(key)] };
+  });
+  return {
+    signing, partners, keys, sims,
+    instructions: (url, running) => sandboxInstructions(url, running, keys, sims),
+    close: async () => { for (const sim of sims) await sim.close(); },
+  };
+}
+
+function sandboxInstructions(url: string, partners: PartnerDef[], keys: Map<string, string>, sims: SandboxPartner[]): string[] {
+  const out: string[] = [];
+  const riga = partners.find((p) => p.system === 'sopa' && p.municipality === '0001000');
+  if (riga) {
+    const k = keys.get(riga.id);
+    // The partner's example beside the checkout, or the identical copy the tests keep.
+    const shared = resolve('../shared/partners/examples/sopa-batch.xml');
+    const file = existsSync(shared) ? shared : resolve('test/fixtures/sopa-batch.xml');
+    out.push('push the example SOPA batch:');
+    out.push(`H="Authorization: Bearer ${k}"; U=${url}/api/v1/loads; id=$(curl -sS --fail-with-body -H "$H" -H 'Content-Type: application/json' -d '{"source":"sopa","municipality":"0001000","period":"2026-10"}' $U | sed -E 's/.*"id":"([^"]+)".*/\\1/') && curl -sS --fail-with-body -H "$H" -X PUT -H 'Content-Type: application/xml' --data-binary @${file} $U/$id/batches/1 && curl -sS --fail-with-body -H "$H" -H 'Content-Type: application/json' -d '{"batches":1}' $U/$id/commit && sleep 2 && curl -sS --fail-with-body -H "$H" $U/$id; echo`);
+  }
+  const daugavpils = partners.find((p) => p.system === 'lietis');
+  const sandboxPerson = sims.find((x) => x.system === 'vdeavk')?.samplePerson;
+  if (daugavpils) {
+    out.push('ask VDEĀVK for one person\'s assistant-service opinions (a person of the simulator\'s data set):');
+    out.push(`curl -sS -H "Authorization: Bearer ${keys.get(daugavpils.id)}" -H 'Content-Type: application/json' -d '{"personCode":"${sandboxPerson ?? ''}","purpose":"Lēmums par asistenta pakalpojumu, lieta 2026/117"}' ${url}/api/v1/query/vdeavk-opinions; echo`);
+    out.push(`WSDLs of the hub's SOAP endpoints: ${url}/soap/vdeavk?wsdl ${url}/soap/burvis?wsdl`);
+  }
+  return out;
+}
