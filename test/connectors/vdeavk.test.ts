@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  SoapRequestError, createLogger, createSigningIdentity, leafValues, makePersonCode, parseXmlTree, postSoap, readSoapFault, signEnvelope, signSoapBody, soapEnvelope, soapPayload, verifyEnvelope, type AssistantOpinion, type CallContext, type CanonicalXml, type SigningIdentity, type XmlFields,
+  SoapRequestError, createLogger, createSigningIdentity, leafValues, makePersonCode, parseXmlTree, readSoapFault, signSoapBody, soapPayload, verifyEnvelope, type AssistantOpinion, type CallContext, type CanonicalXml, type SigningIdentity, type XmlFields,
 } from '../../engine/index.ts';
-import { HUB_VDEAVK_NS, VDEAVK_NS, createVdeavkClient, opinionElement, opinionFields, vdeavkGetOpinions, vdeavkOpinionsChanged, vdeavkSubmitOpinions, type VdeavkClient, type VdeavkExchange } from '../../connectors/vdeavk/index.ts';
+import { HUB_VDEAVK_NS, VDEAVK_NS, createVdeavkClient, opinionElement, opinionFields, vdeavkGetOpinions, vdeavkOpinionsChanged, vdeavkSubmitOpinions, type VdeavkClient, type VdeavkClientOptions, type VdeavkExchange } from '../../connectors/vdeavk/index.ts';
 import { startVdeavkSimulator, type VdeavkSimulator } from '../../connectors/vdeavk/sandbox.ts';
 import { Scratch, XSD, failure, soapPayloadOf, xmllint, xmlsecVerify } from '../soap/tools.ts';
+import { agencyBed } from '../soap/agency-bed.ts';
 
 
 const EPOCH = '2000-01-01T00:00:00Z';
@@ -31,48 +32,20 @@ async function readFeed(client: VdeavkClient, since: string, pageSize: number, b
 
 describe('VDEĀVK simulator and client (GetUniversalServiceDataIS)', function () {
   this.timeout(60_000);
-  let hub: SigningIdentity;
-  let stranger: SigningIdentity;
-  let sim: VdeavkSimulator;
-  let client: VdeavkClient;
-  let exchanges: VdeavkExchange[];
-  let scratch: Scratch;
-  const clients: VdeavkClient[] = [];
-  const open = (opts: Partial<Parameters<typeof createVdeavkClient>[0]> = {}): VdeavkClient => {
-    const c = createVdeavkClient({ baseUrl: sim.url, identity: hub, vdeavkCertPem: sim.certPem, timeoutMs: 3000, ...opts });
-    clients.push(c);
-    return c;
-  };
+  const bed = agencyBed({ partner: 'vdeavk', start: (hubCertPem) => startVdeavkSimulator({ hubCertPem }), client: (sim, identity, opts: Partial<VdeavkClientOptions>) => createVdeavkClient({ baseUrl: sim.url, identity, vdeavkCertPem: sim.certPem, timeoutMs: 3000, ...opts }) });
 
   /** A hand-written request, signed by the hub, and the fault or answer VDEĀVK gives it. */
   async function raw(fields: string): Promise<{ status: number; errorCode: string; faultstring: string }> {
     const payload = `<GetUniversalServiceDataISRequest xmlns="${VDEAVK_NS}">${fields}</GetUniversalServiceDataISRequest>`;
-    const res = await postSoap(sim.url, signEnvelope(soapEnvelope(payload), hub), { timeoutMs: 3000, partner: 'vdeavk' });
-    const v = verifyEnvelope(res.body, sim.certPem);
-    assert.ok(v.ok, 'every answer and fault is signed');
-    const f = readSoapFault(v.body);
-    return { status: res.status, errorCode: f?.errorCode ?? '', faultstring: f?.faultstring ?? '' };
+    const { status, fault } = await bed.signedPost(payload);
+    return { status, errorCode: fault?.errorCode ?? '', faultstring: fault?.faultstring ?? '' };
   }
   const head = (id: string) => `<RequestId>${id}</RequestId><RequesterId>0001000</RequesterId><Purpose>p</Purpose><DataSet>ASSISTANT_OPINIONS</DataSet>`;
 
-  before(async () => {
-    [hub, stranger] = await Promise.all([createSigningIdentity('hub'), createSigningIdentity('stranger')]);
-    sim = await startVdeavkSimulator({ hubCertPem: hub.certPem });
-    exchanges = [];
-    client = open({ onExchange: (e) => exchanges.push(e) });
-    scratch = new Scratch();
-  });
-  afterEach(() => sim.reset());
-  after(async () => {
-    for (const c of clients) c.close();
-    await sim.close();
-    scratch.dispose();
-  });
-
   it('answers one person\'s opinions in canonical form, for a code with or without hyphen', async () => {
-    const code = sim.data.personWithOpinions;
-    const a = await client.opinionsOf(`${code.slice(0, 6)}-${code.slice(6)}`, q());
-    assert.deepEqual(a, { personCode: code, opinions: sim.data.ofPerson(code) });
+    const code = bed.sim.data.personWithOpinions;
+    const a = await bed.client.opinionsOf(`${code.slice(0, 6)}-${code.slice(6)}`, q());
+    assert.deepEqual(a, { personCode: code, opinions: bed.sim.data.ofPerson(code) });
     assert.ok(a.opinions.length >= 2);
     for (const o of a.opinions) {
       assert.match(o.changedAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
@@ -81,95 +54,95 @@ describe('VDEĀVK simulator and client (GetUniversalServiceDataIS)', function ()
   });
 
   it('gives a child\'s CHILD_SPECIAL_CARE opinion with MaxHoursPerMonth 80 or 100, and the Ministry (LM) may ask', async () => {
-    const [o] = (await client.opinionsOf(sim.data.childWithOpinion, q('LM'))).opinions;
+    const [o] = (await bed.client.opinionsOf(bed.sim.data.childWithOpinion, q('LM'))).opinions;
     assert.deepEqual([o.disabilityGroup, o.kind, o.revoked], ['CHILD', 'CHILD_SPECIAL_CARE', false]);
     assert.ok(o.maxHoursPerMonth === 80 || o.maxHoursPerMonth === 100);
     assert.equal(typeof o.revoked, 'boolean');
   });
 
   it('answers the changes after ChangedSince in ChangedAt order, with a NextCursor until the last page', async () => {
-    const feed = sim.data.feed();
+    const feed = bed.sim.data.feed();
     const since = feed[feed.length - 11].changedAt; // the last ten changes follow it
-    const first = await client.changedSince({ ...q('LM'), since, pageSize: 6 });
+    const first = await bed.client.changedSince({ ...q('LM'), since, pageSize: 6 });
     assert.deepEqual(first.opinions, feed.slice(-10, -4));
     assert.ok(first.nextCursor);
-    const last = await client.changedSince({ ...q('LM'), since, cursor: first.nextCursor, pageSize: 6 });
+    const last = await bed.client.changedSince({ ...q('LM'), since, cursor: first.nextCursor, pageSize: 6 });
     assert.deepEqual(last, { opinions: feed.slice(-4) }, 'no NextCursor on the last page');
     // The same instant written with another offset is the same ChangedSince.
     const riga = new Date(Date.parse(since) + 2 * 3_600_000).toISOString().replace('Z', '+02:00');
-    assert.deepEqual((await client.changedSince({ ...q('LM'), since: riga })).opinions, feed.slice(-10));
-    assert.deepEqual(await client.changedSince({ ...q('LM'), since: sim.data.latestChangedAt() }), { opinions: [] });
+    assert.deepEqual((await bed.client.changedSince({ ...q('LM'), since: riga })).opinions, feed.slice(-10));
+    assert.deepEqual(await bed.client.changedSince({ ...q('LM'), since: bed.sim.data.latestChangedAt() }), { opinions: [] });
   });
 
   it('pages with pageSize 7 over the whole feed and returns every opinion exactly once', async () => {
-    const all = await readFeed(client, EPOCH, 7);
-    assert.deepEqual(all, sim.data.feed());
-    assert.equal(new Set(all.map((o) => o.opinionId)).size, sim.data.opinions.size);
+    const all = await readFeed(bed.client, EPOCH, 7);
+    assert.deepEqual(all, bed.sim.data.feed());
+    assert.equal(new Set(all.map((o) => o.opinionId)).size, bed.sim.data.opinions.size);
   });
 
   it('never skips or repeats an opinion when opinions are changed, revoked and added between pages', async () => {
-    const before = [...sim.data.feed()];
+    const before = [...bed.sim.data.feed()];
     const ahead = before[150];
     const ahead2 = before[250];
     let stale: AssistantOpinion[] = [];
-    const all = await readFeed(client, EPOCH, 7, (page) => {
+    const all = await readFeed(bed.client, EPOCH, 7, (page) => {
       if (page === 3) {
         stale = [ahead, ahead2];
-        sim.data.change(ahead.opinionId, { validTo: '2030-12-31' }); // not delivered yet: moves to the end
-        sim.data.revoke(before[5].opinionId); // delivered: its revocation is a new change
-        sim.data.add({
-          personCode: sim.data.personWithOpinions, disabilityGroup: 'I', kind: 'ADULT_VISUAL',
+        bed.sim.data.change(ahead.opinionId, { validTo: '2030-12-31' }); // not delivered yet: moves to the end
+        bed.sim.data.revoke(before[5].opinionId); // delivered: its revocation is a new change
+        bed.sim.data.add({
+          personCode: bed.sim.data.personWithOpinions, disabilityGroup: 'I', kind: 'ADULT_VISUAL',
           issuedOn: '2026-11-02', validFrom: '2026-11-02', validTo: '2027-11-01', revoked: false,
         });
       }
-      if (page === 20) sim.data.change(ahead2.opinionId, { maxHoursPerMonth: 100 });
+      if (page === 20) bed.sim.data.change(ahead2.opinionId, { maxHoursPerMonth: 100 });
     });
     const keys = all.map(key);
     assert.equal(new Set(keys).size, keys.length, 'no version is delivered twice');
     for (const s of stale) assert.ok(!keys.includes(key(s)), `the replaced version of ${s.opinionId} is not delivered`);
     const latest = new Map(all.map((o) => [o.opinionId, o]));
-    assert.deepEqual(latest, new Map(sim.data.feed().map((o) => [o.opinionId, o])), 'every opinion arrives in its current version');
+    assert.deepEqual(latest, new Map(bed.sim.data.feed().map((o) => [o.opinionId, o])), 'every opinion arrives in its current version');
     assert.equal(all.length, before.length + 2, 'one revocation of a delivered opinion and one new opinion added');
   });
 
   it('sends requests that validate against vdeavk-universal.xsd and that xmlsec1 verifies; the answers validate too', async () => {
-    exchanges.length = 0;
-    const feed = sim.data.feed();
-    await client.opinionsOf(sim.data.childWithOpinion, q());
-    const first = await client.changedSince({ ...q('LM'), since: feed[feed.length - 5].changedAt, pageSize: 2 });
-    await client.changedSince({ ...q('LM'), since: feed[feed.length - 5].changedAt, pageSize: 2, cursor: first.nextCursor, requestId: 'pull-2026-11-27-2' });
-    await client.changedSince({ ...q('LM'), since: '2026-01-05T10:00:00.123+02:00' });
-    assert.equal(exchanges.length, 4);
-    for (const e of exchanges) {
+    bed.exchanges.length = 0;
+    const feed = bed.sim.data.feed();
+    await bed.client.opinionsOf(bed.sim.data.childWithOpinion, q());
+    const first = await bed.client.changedSince({ ...q('LM'), since: feed[feed.length - 5].changedAt, pageSize: 2 });
+    await bed.client.changedSince({ ...q('LM'), since: feed[feed.length - 5].changedAt, pageSize: 2, cursor: first.nextCursor, requestId: 'pull-2026-11-27-2' });
+    await bed.client.changedSince({ ...q('LM'), since: '2026-01-05T10:00:00.123+02:00' });
+    assert.equal(bed.exchanges.length, 4);
+    for (const e of bed.exchanges) {
       for (const xml of [e.requestXml, e.responseXml!]) {
-        const r = xmllint(scratch, XSD('vdeavk-universal.xsd'), soapPayloadOf(xml));
+        const r = xmllint(bed.scratch, XSD('vdeavk-universal.xsd'), soapPayloadOf(xml));
         assert.ok(r.ok, r.out);
       }
-      const v = xmlsecVerify(scratch, e.requestXml, hub.certPem);
+      const v = xmlsecVerify(bed.scratch, e.requestXml, bed.hub.certPem);
       assert.ok(v.ok, v.out);
-      assert.ok(xmlsecVerify(scratch, e.responseXml!, sim.certPem).ok);
+      assert.ok(xmlsecVerify(bed.scratch, e.responseXml!, bed.sim.certPem).ok);
     }
   });
 
   it('maps PERSON_NOT_FOUND to a final 404', async () => {
-    const e = await failure(client.opinionsOf(sim.data.unknownPerson, q()));
+    const e = await failure(bed.client.opinionsOf(bed.sim.data.unknownPerson, q()));
     assert.deepEqual([e.code, e.httpStatus, e.retryable, e.details.partnerCode], ['HUB_ERR_PARTNER_NOT_FOUND', 404, false, 'PERSON_NOT_FOUND']);
   });
 
   it('maps ACCESS_DENIED for a requester VDEĀVK does not serve to a final 502', async () => {
-    const e = await failure(client.opinionsOf(sim.data.personWithOpinions, q('9999999')));
+    const e = await failure(bed.client.opinionsOf(bed.sim.data.personWithOpinions, q('9999999')));
     assert.deepEqual([e.code, e.httpStatus, e.retryable, e.details.partnerCode], ['HUB_ERR_PARTNER_FAULT', 502, false, 'ACCESS_DENIED']);
-    assert.equal(sim.stats.faults.ACCESS_DENIED, 1);
+    assert.equal(bed.sim.stats.faults.ACCESS_DENIED, 1);
   });
 
   it('maps INVALID_REQUEST (a cursor it did not issue) to a final 502 that names the field', async () => {
-    const e = await failure(client.changedSince({ ...q('LM'), since: EPOCH, cursor: 'c1.zz.not-a-position!' }));
+    const e = await failure(bed.client.changedSince({ ...q('LM'), since: EPOCH, cursor: 'c1.zz.not-a-position!' }));
     assert.deepEqual([e.code, e.httpStatus, e.retryable, e.details.partnerCode], ['HUB_ERR_PARTNER_FAULT', 502, false, 'INVALID_REQUEST']);
     assert.match(e.message, /Cursor: is not a cursor this service issued/);
   });
 
   it('faults INVALID_REQUEST naming the field for requests that break the XSD', async () => {
-    const code = sim.data.personWithOpinions;
+    const code = bed.sim.data.personWithOpinions;
     const cases: [string, RegExp][] = [
       [`${head('x1')}<ChangedSince>${EPOCH}</ChangedSince><PageSize>1001</PageSize>`, /^PageSize: "1001" is not valid: it must be a whole number from 1 to 1000$/],
       [`${head('x2')}<ChangedSince>${EPOCH}</ChangedSince><PageSize>7</PageSize><Cursor>c</Cursor>`, /^PageSize: is repeated or out of order|^Cursor/],
@@ -189,112 +162,112 @@ describe('VDEĀVK simulator and client (GetUniversalServiceDataIS)', function ()
       assert.match(r.faultstring, message);
       // The simulator refuses what xmllint refuses (the personal code and the offset are partners/README.md's rules).
       if (!/x6|x7/.test(fields)) {
-        const lint = xmllint(scratch, XSD('vdeavk-universal.xsd'), `<GetUniversalServiceDataISRequest xmlns="${VDEAVK_NS}">${fields}</GetUniversalServiceDataISRequest>`);
+        const lint = xmllint(bed.scratch, XSD('vdeavk-universal.xsd'), `<GetUniversalServiceDataISRequest xmlns="${VDEAVK_NS}">${fields}</GetUniversalServiceDataISRequest>`);
         assert.equal(lint.ok, false, fields);
       }
     }
   });
 
   it('answers a repeated RequestId with the same request again, and faults INVALID_REQUEST for other content', async () => {
-    const code = sim.data.personWithOpinions;
-    const first = await client.opinionsOf(code, { ...q(), requestId: 'case-41-a' });
-    assert.deepEqual(await client.opinionsOf(code, { ...q(), requestId: 'case-41-a' }), first, 'a retry gets the same answer');
-    const e = await failure(client.opinionsOf(sim.data.childWithOpinion, { ...q(), requestId: 'case-41-a' }));
+    const code = bed.sim.data.personWithOpinions;
+    const first = await bed.client.opinionsOf(code, { ...q(), requestId: 'case-41-a' });
+    assert.deepEqual(await bed.client.opinionsOf(code, { ...q(), requestId: 'case-41-a' }), first, 'a retry gets the same answer');
+    const e = await failure(bed.client.opinionsOf(bed.sim.data.childWithOpinion, { ...q(), requestId: 'case-41-a' }));
     assert.deepEqual([e.code, e.details.partnerCode], ['HUB_ERR_PARTNER_FAULT', 'INVALID_REQUEST']);
     assert.match(e.message, /RequestId case-41-a was already used for another request/);
   });
 
   it('maps SIGNATURE_INVALID (the hub signed with a key VDEĀVK does not know) to a final 502', async () => {
-    const e = await failure(open({ identity: stranger }).opinionsOf(sim.data.personWithOpinions, q()));
+    const e = await failure(bed.open({ identity: bed.stranger }).opinionsOf(bed.sim.data.personWithOpinions, q()));
     assert.deepEqual([e.code, e.httpStatus, e.retryable, e.details.partnerCode], ['HUB_ERR_PARTNER_REJECTED_SIGNATURE', 502, false, 'SIGNATURE_INVALID']);
   });
 
   it('refuses an answer not signed with VDEĀVK\'s registered certificate (502)', async () => {
-    const e = await failure(open({ vdeavkCertPem: stranger.certPem }).changedSince({ ...q('LM'), since: EPOCH, pageSize: 1 }));
+    const e = await failure(bed.open({ vdeavkCertPem: bed.stranger.certPem }).changedSince({ ...q('LM'), since: EPOCH, pageSize: 1 }));
     assert.deepEqual([e.code, e.httpStatus, e.retryable], ['HUB_ERR_PARTNER_SIGNATURE', 502, false]);
   });
 
   it('maps UNAVAILABLE to a retryable 503', async () => {
-    sim.switches.outage = 'unavailable';
-    const e = await failure(client.changedSince({ ...q('LM'), since: EPOCH }));
+    bed.sim.switches.outage = 'unavailable';
+    const e = await failure(bed.client.changedSince({ ...q('LM'), since: EPOCH }));
     assert.deepEqual([e.code, e.httpStatus, e.retryable, e.details.partnerCode], ['HUB_ERR_PARTNER_UNAVAILABLE', 503, true, 'UNAVAILABLE']);
   });
 
   it('maps an HTTP 503 from VDEĀVK\'s front end to a retryable 503', async () => {
-    sim.switches.outage = 'http503';
-    const e = await failure(client.opinionsOf(sim.data.personWithOpinions, q()));
+    bed.sim.switches.outage = 'http503';
+    const e = await failure(bed.client.opinionsOf(bed.sim.data.personWithOpinions, q()));
     assert.deepEqual([e.code, e.httpStatus, e.retryable], ['HUB_ERR_PARTNER_UNAVAILABLE', 503, true]);
   });
 
   it('takes as long as the latency switch says, and times out (504) past the client\'s deadline', async () => {
-    sim.switches.latencyMs = 300;
+    bed.sim.switches.latencyMs = 300;
     const t0 = Date.now();
-    await client.opinionsOf(sim.data.personWithOpinions, q());
+    await bed.client.opinionsOf(bed.sim.data.personWithOpinions, q());
     assert.ok(Date.now() - t0 >= 300);
-    const e = await failure(open({ timeoutMs: 100 }).opinionsOf(sim.data.personWithOpinions, q()));
+    const e = await failure(bed.open({ timeoutMs: 100 }).opinionsOf(bed.sim.data.personWithOpinions, q()));
     assert.deepEqual([e.code, e.httpStatus, e.retryable], ['HUB_ERR_PARTNER_TIMEOUT', 504, true]);
     // A call's own deadline wins over the client's (3 s here): components pass the route's per call.
-    const own = await failure(client.opinionsOf(sim.data.personWithOpinions, { ...q(), timeoutMs: 100 }));
+    const own = await failure(bed.client.opinionsOf(bed.sim.data.personWithOpinions, { ...q(), timeoutMs: 100 }));
     assert.deepEqual([own.code, own.httpStatus], ['HUB_ERR_PARTNER_TIMEOUT', 504]);
   });
 
   it('times out (504) when the simulator never answers', async () => {
-    sim.switches.timeout = true;
+    bed.sim.switches.timeout = true;
     const t0 = Date.now();
-    const e = await failure(open({ timeoutMs: 250 }).changedSince({ ...q('LM'), since: EPOCH }));
+    const e = await failure(bed.open({ timeoutMs: 250 }).changedSince({ ...q('LM'), since: EPOCH }));
     assert.deepEqual([e.code, e.httpStatus, e.retryable], ['HUB_ERR_PARTNER_TIMEOUT', 504, true]);
     assert.ok(Date.now() - t0 < 2000);
   });
 
   it('maps refused connections to a retryable 503, and recovers when VDEĀVK is back', async () => {
-    await sim.refuseConnections(true);
+    await bed.sim.refuseConnections(true);
     try {
-      const e = await failure(client.opinionsOf(sim.data.personWithOpinions, q()));
+      const e = await failure(bed.client.opinionsOf(bed.sim.data.personWithOpinions, q()));
       assert.deepEqual([e.code, e.httpStatus, e.retryable, e.details.errno], ['HUB_ERR_PARTNER_UNAVAILABLE', 503, true, 'ECONNREFUSED']);
     } finally {
-      await sim.refuseConnections(false);
+      await bed.sim.refuseConnections(false);
     }
-    assert.ok((await client.opinionsOf(sim.data.personWithOpinions, q())).opinions.length > 0);
+    assert.ok((await bed.client.opinionsOf(bed.sim.data.personWithOpinions, q())).opinions.length > 0);
   });
 
   it('checks the question before sending it (400 naming the field)', async () => {
-    const requests = sim.stats.requests;
+    const requests = bed.sim.stats.requests;
     for (const [p, field] of [
-      [client.opinionsOf('16117519998', q()), 'personCode'],
-      [client.opinionsOf(sim.data.personWithOpinions, { ...q(), purpose: ' ' }), 'purpose'],
-      [client.opinionsOf(sim.data.personWithOpinions, { ...q(), purpose: 'x'.repeat(501) }), 'purpose'],
-      [client.opinionsOf(sim.data.personWithOpinions, q('Rīga')), 'requesterId'],
-      [client.opinionsOf(sim.data.personWithOpinions, { ...q(), requestId: ' a' }), 'requestId'],
-      [client.changedSince({ ...q('LM'), since: '2026-01-05' }), 'since'],
-      [client.changedSince({ ...q('LM'), since: '2026-01-05T10:00:00' }), 'since'],
-      [client.changedSince({ ...q('LM'), since: EPOCH, pageSize: 1001 }), 'pageSize'],
-      [client.changedSince({ ...q('LM'), since: EPOCH, pageSize: 0 }), 'pageSize'],
-      [client.changedSince({ ...q('LM'), since: EPOCH, cursor: '' }), 'cursor'],
+      [bed.client.opinionsOf('16117519998', q()), 'personCode'],
+      [bed.client.opinionsOf(bed.sim.data.personWithOpinions, { ...q(), purpose: ' ' }), 'purpose'],
+      [bed.client.opinionsOf(bed.sim.data.personWithOpinions, { ...q(), purpose: 'x'.repeat(501) }), 'purpose'],
+      [bed.client.opinionsOf(bed.sim.data.personWithOpinions, q('Rīga')), 'requesterId'],
+      [bed.client.opinionsOf(bed.sim.data.personWithOpinions, { ...q(), requestId: ' a' }), 'requestId'],
+      [bed.client.changedSince({ ...q('LM'), since: '2026-01-05' }), 'since'],
+      [bed.client.changedSince({ ...q('LM'), since: '2026-01-05T10:00:00' }), 'since'],
+      [bed.client.changedSince({ ...q('LM'), since: EPOCH, pageSize: 1001 }), 'pageSize'],
+      [bed.client.changedSince({ ...q('LM'), since: EPOCH, pageSize: 0 }), 'pageSize'],
+      [bed.client.changedSince({ ...q('LM'), since: EPOCH, cursor: '' }), 'cursor'],
     ] as const) {
       const e = await failure(p);
       assert.deepEqual([e.code, e.httpStatus, e.details.field], ['HUB_ERR_QUERY_INVALID', 400, field]);
     }
-    assert.equal(sim.stats.requests, requests, 'nothing was sent');
+    assert.equal(bed.sim.stats.requests, requests, 'nothing was sent');
   });
 
   it('serves its WSDL at ?wsdl with its own address, and the XSD it imports', async () => {
-    const res = await fetch(`${sim.url}?wsdl`);
+    const res = await fetch(`${bed.sim.url}?wsdl`);
     const wsdl = await res.text();
     assert.equal(res.status, 200);
-    assert.ok(wsdl.includes(`<soap:address location="${sim.url}"/>`));
-    const xsd = await fetch(new URL('../xsd/vdeavk-universal.xsd', `${sim.url}?wsdl`));
+    assert.ok(wsdl.includes(`<soap:address location="${bed.sim.url}"/>`));
+    const xsd = await fetch(new URL('../xsd/vdeavk-universal.xsd', `${bed.sim.url}?wsdl`));
     assert.equal(xsd.status, 200, 'the WSDL\'s relative schemaLocation resolves');
   });
 
   describe('as components (vdeavk/get-opinions, vdeavk/opinions-changed)', () => {
-    const ctx = (): CallContext => ({ target: { partnerId: 'vdeavk', endpoint: sim.url, certPem: sim.certPem }, identity: hub, logger: createLogger({ level: 'silent' }) });
+    const ctx = (): CallContext => ({ target: { partnerId: 'vdeavk', endpoint: bed.sim.url, certPem: bed.sim.certPem }, identity: bed.hub, logger: createLogger({ level: 'silent' }) });
 
     it('vdeavk/get-opinions answers {personCode, opinions} and ignores a period', async () => {
       const call = vdeavkGetOpinions.create({ maxSockets: 4 }, ctx());
       try {
-        const code = sim.data.personWithOpinions;
+        const code = bed.sim.data.personWithOpinions;
         const a = await call.call({ personCode: code, purpose: PURPOSE, requesterId: '0001000', requestId: 'q-1', periodFrom: '2026-01' }, { timeoutMs: 3000 });
-        assert.deepEqual(a, { personCode: code, opinions: sim.data.ofPerson(code) });
+        assert.deepEqual(a, { personCode: code, opinions: bed.sim.data.ofPerson(code) });
       } finally {
         await call.close();
       }
@@ -310,10 +283,10 @@ describe('VDEĀVK simulator and client (GetUniversalServiceDataIS)', function ()
           items.push(...page.items);
           cursor = page.nextCursor;
         } while (cursor);
-        assert.deepEqual(items, sim.data.feed());
+        assert.deepEqual(items, bed.sim.data.feed());
         const big = await pull.page({ since: EPOCH, pageSize: 5000, requestId: 'pull-big' }, { timeoutMs: 3000 });
-        assert.equal(big.items.length, Math.min(1000, sim.data.opinions.size), 'a page size above VDEĀVK\'s maximum asks for 1000');
-        sim.switches.timeout = true;
+        assert.equal(big.items.length, Math.min(1000, bed.sim.data.opinions.size), 'a page size above VDEĀVK\'s maximum asks for 1000');
+        bed.sim.switches.timeout = true;
         const t0 = Date.now();
         const e = await failure(pull.page({ since: EPOCH, pageSize: 10, requestId: 'pull-late' }, { timeoutMs: 200 }));
         assert.deepEqual([e.code, e.retryable], ['HUB_ERR_PARTNER_TIMEOUT', true]);
@@ -324,7 +297,7 @@ describe('VDEĀVK simulator and client (GetUniversalServiceDataIS)', function ()
     });
 
     it('vdeavk/opinions-changed asks as LM: a VDEĀVK that serves only Rīga refuses it', async () => {
-      const only = await startVdeavkSimulator({ hubCertPem: hub.certPem, requesters: ['0001000'] });
+      const only = await startVdeavkSimulator({ hubCertPem: bed.hub.certPem, requesters: ['0001000'] });
       const pull = vdeavkOpinionsChanged.create({}, { ...ctx(), target: { partnerId: 'vdeavk', endpoint: only.url, certPem: only.certPem } });
       try {
         const e = await failure(pull.page({ since: EPOCH, pageSize: 10, requestId: 'pull-lm' }, { timeoutMs: 3000 }));

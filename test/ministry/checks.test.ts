@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { openStore, monthlyChecks, OPINIONS_NOT_LOADED, type Store, type MonthlyChecks } from '../../store/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/env.ts';
-import { FIXTURE, applyRecords, assistant, status, R, J, D, P } from './fixture.ts';
+import { monthlyChecks, OPINIONS_NOT_LOADED, type MonthlyChecks } from '../../store/index.ts';
+import { BACKENDS } from '../helpers/store.ts';
+import { applyRecords, fixtureStore, assistant, status, R, J, D, P } from './fixture.ts';
 
 /** Each finding as [rule, keys of its records]. */
 const keys = (c: MonthlyChecks): [number, string[]][] => c.findings.map((f) => [f.rule, f.records.map((r) => r.key)]);
@@ -18,18 +18,12 @@ const OCT: [number, string[]][] = [
   [6, [`${R}/sopa/R-S1`, `${D}/lietis/D-S1`]], // P2 in Rīga's and Daugavpils' households
 ];
 
-for (const backend of ['postgres', 'pglite'] as const) {
+for (const backend of BACKENDS) {
   describe(`ministry checks on ${backend}`, function () {
-    let store: Store;
-    let db: TestDatabase | undefined;
-    before(async () => {
-      if (backend === 'postgres') { db = await createTestDatabase(); store = await openStore(db.url); } else store = await openStore('memory://');
-      await applyRecords(store, FIXTURE);
-    });
-    after(async () => { await store?.close(); await db?.drop(); });
+    const t = fixtureStore(backend);
 
     it('finds exactly the October cases of rules 1, 2, 3, 5 and 6 counted by hand', async () => {
-      const c = await monthlyChecks(store.db, { period: '2026-10' });
+      const c = await monthlyChecks(t.store.db, { period: '2026-10' });
       assert.deepEqual(keys(c), OCT);
       assert.deepEqual(c.findings[0].records.map((r) => [r.kind, r.municipality]), [['benefit', R], ['benefit', D]]);
       assert.deepEqual(c.findings[6].records.map((r) => r.kind), ['household-status', 'household-status']);
@@ -37,7 +31,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
     });
 
     it('says rule 4 and the CHILD part of rule 3 are unavailable until VDEĀVK opinions are loaded', async () => {
-      const c = await monthlyChecks(store.db, { period: '2026-10' });
+      const c = await monthlyChecks(t.store.db, { period: '2026-10' });
       const rule = (n: number) => c.rules.find((r) => r.rule === n)!;
       assert.equal(OPINIONS_NOT_LOADED, 'unavailable: VDEĀVK opinions are not loaded yet');
       assert.equal(rule(4).status, OPINIONS_NOT_LOADED);
@@ -47,7 +41,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
     });
 
     it('explains each finding in plain language with personal codes masked, the new-style one too', async () => {
-      const c = await monthlyChecks(store.db, { period: '2026-10' });
+      const c = await monthlyChecks(t.store.db, { period: '2026-10' });
       const all = c.findings.map((f) => f.reason).join('\n');
       for (const code of Object.values(P)) assert.ok(!all.includes(code), `${code} appears unmasked`);
       assert.match(reasonOf(c, 3), /^Assistant service of person 325794-\*{5} in Rīga \(0001000\), 2026-10: 95 hours used, above the 80 hours granted/);
@@ -58,7 +52,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
     });
 
     it('finds nothing for a move mid-month (statuses that touch but do not overlap), 744 hours exactly, or used = granted', async () => {
-      const c = await monthlyChecks(store.db, { period: '2026-10' });
+      const c = await monthlyChecks(t.store.db, { period: '2026-10' });
       const rulesOf = (key: string) => c.findings.filter((f) => f.records.some((r) => r.key === key)).map((f) => f.rule);
       assert.deepEqual(rulesOf(`${R}/sopa/R-S5`), []); // P8 left Rīga on 10 Oct ...
       assert.deepEqual(rulesOf(`${J}/sopa/J-S2`), []); // ... and came to Jelgava on 11 Oct
@@ -67,29 +61,29 @@ for (const backend of ['postgres', 'pglite'] as const) {
     });
 
     it('checks September on its own', async () => {
-      const c = await monthlyChecks(store.db, { period: '2026-09' });
+      const c = await monthlyChecks(t.store.db, { period: '2026-09' });
       assert.deepEqual(keys(c), [[6, [`${R}/sopa/R-S1`, `${D}/lietis/D-S1`]]]);
     });
 
     it('keeps, for one municipality, only the findings with a record of it', async () => {
-      const c = await monthlyChecks(store.db, { period: '2026-10', municipality: J });
+      const c = await monthlyChecks(t.store.db, { period: '2026-10', municipality: J });
       assert.equal(c.municipality, J);
       assert.deepEqual(keys(c), OCT.filter(([, k]) => k.some((x) => x.startsWith(J))));
     });
 
     it('runs the opinion parts once VDEĀVK opinions are stored', async () => {
       try {
-        assert.equal((await monthlyChecks(store.db, { period: '2026-10' })).rules[3].status, OPINIONS_NOT_LOADED, 'an empty table is not loaded opinions');
+        assert.equal((await monthlyChecks(t.store.db, { period: '2026-10' })).rules[3].status, OPINIONS_NOT_LOADED, 'an empty table is not loaded opinions');
         const o = (id: string, person: string, kind: string, from: string, to: string, max: number | undefined, revoked: boolean) => ({
           opinionId: id, personCode: person, disabilityGroup: kind === 'CHILD_SPECIAL_CARE' ? 'CHILD' as const : 'II' as const, kind: kind as 'ADULT_MOBILITY',
           issuedOn: from, validFrom: from, validTo: to, ...(max ? { maxHoursPerMonth: max } : {}), revoked, changedAt: '2026-11-01T08:00:00.000Z',
         });
-        await store.upsertOpinions([
+        await t.store.upsertOpinions([
           o('O1', P.N1, 'CHILD_SPECIAL_CARE', '2026-01-01', '2026-12-31', 80, false), o('O2', P.P1, 'ADULT_MOBILITY', '2025-01-01', '2030-12-31', undefined, false),
           o('O3', P.P3, 'ADULT_MOBILITY', '2026-10-31', '2027-12-31', undefined, false), o('O4', P.P10, 'ADULT_VISUAL', '2024-01-01', '2026-09-30', undefined, false),
           o('O5', P.P5, 'ADULT_MENTAL', '2026-01-01', '2026-12-31', undefined, true), o('O6', P.P9, 'ADULT_MENTAL', '2026-01-01', '2026-12-31', undefined, false),
         ], 'push');
-        const c = await monthlyChecks(store.db, { period: '2026-10' });
+        const c = await monthlyChecks(t.store.db, { period: '2026-10' });
         assert.deepEqual(c.rules.map((r) => r.status), ['ran', 'ran', 'ran', 'ran', 'ran', 'ran']);
         // N1 (CHILD) used 95 of an 80-hour maximum; P10's opinion ended in September, P5's is revoked, P7 has none.
         assert.deepEqual(keys(c).filter(([r]) => r === 3 || r === 4), [
@@ -98,16 +92,16 @@ for (const backend of ['postgres', 'pglite'] as const) {
         ]);
         assert.match(reasonOf(c, 3), /child 325794-\*{5} .* above the 80 hours a month of the VDEĀVK opinion/);
       } finally {
-        await store.db.exec('DELETE FROM assistant_opinion');
+        await t.store.db.exec('DELETE FROM assistant_opinion');
       }
     });
 
     it('drops findings that a correction removes, and finds what the correction exposes', async () => {
-      await applyRecords(store, [
+      await applyRecords(t.store, [
         assistant(R, 'R-A1', P.N1, P.A1, 'CHILD', 80, 75),
         status(R, 'R-S1', 'NEEDY', '2026-08-01', '2027-01-31', 'HR1', [P.P1]),
       ]);
-      const c = await monthlyChecks(store.db, { period: '2026-10' });
+      const c = await monthlyChecks(t.store.db, { period: '2026-10' });
       assert.deepEqual(keys(c), [
         OCT[0], OCT[1],
         [2, [`${R}/sopa/R-B10/2026-10`]], [2, [`${R}/sopa/R-B3/2026-10`]], OCT[3], // P2 no longer in Rīga's household

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createLoad, putBatch, commitLoad, type Store } from '../../store/index.ts';
 import type { AssistantMonth, Benefit, Decision, HouseholdStatus, ServiceDecision } from '../../schemas/canonical/model.ts';
 import { municipalities } from '../../engine/validation/municipalities.ts';
+import { openTestStore, type Backend, type TestStore } from '../helpers/store.ts';
 
 export const R = '0001000'; // Rīga, SOPA
 export const D = '0002000'; // Daugavpils, LIETIS
@@ -109,4 +110,15 @@ export async function applyRecords(store: Store, records: Decision[]): Promise<v
     const r = await store.applyBatch({ loadId: load.id, batchSeq: 1, accepted: recs.map((record, index) => ({ index, record })), rejected: [] });
     assert.equal(r.accepted, recs.length);
   }
+}
+
+/** A store holding FIXTURE on `backend`, opened before the calling suite and dropped after it. */
+export function fixtureStore(backend: Backend): { readonly store: Store } {
+  const t = {} as Partial<TestStore>;
+  before(async () => {
+    Object.assign(t, await openTestStore(backend));
+    await applyRecords(t.store!, FIXTURE);
+  });
+  after(() => t.close?.());
+  return t as { store: Store };
 }

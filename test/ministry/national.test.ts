@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { openStore, monthlyChecks, monthlyStatistics, type Store } from '../../store/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/env.ts';
+import { monthlyChecks, monthlyStatistics, type Store } from '../../store/index.ts';
+import { BACKENDS, openTestStore } from '../helpers/store.ts';
 import { generateNational, plantCases, NATIONAL, type Planted } from './national.ts';
 
 // The bench's national year at a hundredth of its size (bench/ministry.ts runs it whole).
@@ -8,17 +8,17 @@ const SMALL = { ...NATIONAL, households: 500, otherBenefitsPerMonth: 1100, servi
 
 const asSet = (x: Planted): string[] => x.map(([rule, keys]) => `${rule} ${[...keys].sort().join(' ')}`).sort();
 
-for (const backend of ['postgres', 'pglite'] as const) {
+for (const backend of BACKENDS) {
   describe(`ministry checks on generated national data (${backend})`, function () {
     let store: Store;
-    let db: TestDatabase | undefined;
+    let close: (() => Promise<void>) | undefined;
     let planted: Planted;
     before(async () => {
-      if (backend === 'postgres') { db = await createTestDatabase(); store = await openStore(db.url); } else store = await openStore('memory://');
+      ({ store, close } = await openTestStore(backend));
       await generateNational(store.db, SMALL);
       planted = await plantCases(store, SMALL);
     });
-    after(async () => { await store?.close(); await db?.drop(); });
+    after(() => close?.());
 
     it('finds every planted case and nothing else in the planted month', async () => {
       const c = await monthlyChecks(store.db, { period: SMALL.plantedMonth });

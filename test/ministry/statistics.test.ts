@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { openStore, monthlyStatistics, type Store, type Indicators } from '../../store/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/env.ts';
-import { FIXTURE, applyRecords, assistant, status, R, J, D, P } from './fixture.ts';
+import { monthlyStatistics, type Indicators } from '../../store/index.ts';
+import { BACKENDS } from '../helpers/store.ts';
+import { applyRecords, fixtureStore, assistant, status, R, J, D, P } from './fixture.ts';
 
 type Bn = [number, string];
 /** Indicators from a compact hand-counted line; benefits in the order GMI, HOUSING, HEALTHCARE, CRISIS, OTHER. */
@@ -32,15 +32,9 @@ const OCT = {
     { HOME_CARE: { GRANTED: 2, REFUSED: 1 }, DAY_CENTRE: { GRANTED: 1 }, ASSISTANT: { TERMINATED: 1 } }, [7, 1724, 1619.5]),
 };
 
-for (const backend of ['postgres', 'pglite'] as const) {
+for (const backend of BACKENDS) {
   describe(`ministry statistics on ${backend}`, function () {
-    let store: Store;
-    let db: TestDatabase | undefined;
-    before(async () => {
-      if (backend === 'postgres') { db = await createTestDatabase(); store = await openStore(db.url); } else store = await openStore('memory://');
-      await applyRecords(store, FIXTURE);
-    });
-    after(async () => { await store?.close(); await db?.drop(); });
+    const t = fixtureStore(backend);
 
     const pick = (s: Awaited<ReturnType<typeof monthlyStatistics>>, atvk: string): Indicators => {
       const { atvk: _a, name: _n, ...rest } = s.municipalities.find((m) => m.atvk === atvk)!;
@@ -48,7 +42,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
     };
 
     it('counts every indicator of October per municipality and for the country as counted by hand', async () => {
-      const s = await monthlyStatistics(store.db, { period: '2026-10' });
+      const s = await monthlyStatistics(t.store.db, { period: '2026-10' });
       assert.deepEqual([s.period, s.from, s.to], ['2026-10', '2026-10-01', '2026-10-31']);
       assert.deepEqual(pick(s, R), OCT[R]);
       assert.deepEqual(pick(s, J), OCT[J]);
@@ -57,7 +51,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
     });
 
     it('lists every municipality of the classifier, with zeros where nothing was loaded', async () => {
-      const s = await monthlyStatistics(store.db, { period: '2026-10' });
+      const s = await monthlyStatistics(t.store.db, { period: '2026-10' });
       assert.equal(s.municipalities.length, 42);
       const tukums = s.municipalities.find((m) => m.atvk === '0052000')!;
       assert.equal(tukums.name, 'Tukuma novads');
@@ -65,7 +59,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
     });
 
     it('drops a status that ended mid-October from November, and counts a renewal as not new', async () => {
-      const s = await monthlyStatistics(store.db, { period: '2026-11', municipality: R });
+      const s = await monthlyStatistics(t.store.db, { period: '2026-11', municipality: R });
       const r = s.municipalities[0];
       // R-S5 (P8) ended 10 Oct and R-S3 15 Oct; R-S4 (P4) goes on. Nothing starts in November.
       assert.deepEqual([r.needy, r.lowIncome], [{ persons: 4, newPersons: 0 }, { persons: 1, newPersons: 0 }]);
@@ -73,25 +67,25 @@ for (const backend of ['postgres', 'pglite'] as const) {
     });
 
     it('counts September on its own: the status starting 5 October is not in it', async () => {
-      const s = await monthlyStatistics(store.db, { period: '2026-09', municipality: R });
+      const s = await monthlyStatistics(t.store.db, { period: '2026-09', municipality: R });
       const r = s.municipalities[0];
       assert.deepEqual([r.needy, r.lowIncome, r.benefits.GMI], [{ persons: 3, newPersons: 0 }, { persons: 1, newPersons: 0 }, { recipients: 1, amountEur: '120.50' }]);
       assert.deepEqual([r.assistant, r.serviceDecisions.total], [{ clients: 1, grantedHours: 80, usedHours: 70 }, 1]);
     });
 
     it('answers for one municipality without the country', async () => {
-      const s = await monthlyStatistics(store.db, { period: '2026-10', municipality: J });
+      const s = await monthlyStatistics(t.store.db, { period: '2026-10', municipality: J });
       assert.equal(s.country, undefined);
       assert.deepEqual(s.municipalities.map((m) => [m.atvk, m.name]), [[J, 'Jelgava']]);
       assert.deepEqual(pick(s, J), OCT[J]);
     });
 
     it('reflects a correction at once: hours corrected down, a member taken out of a household', async () => {
-      await applyRecords(store, [
+      await applyRecords(t.store, [
         assistant(R, 'R-A1', P.N1, P.A1, 'CHILD', 80, 75),
         status(R, 'R-S1', 'NEEDY', '2026-08-01', '2027-01-31', 'HR1', [P.P1]),
       ]);
-      const s = await monthlyStatistics(store.db, { period: '2026-10' });
+      const s = await monthlyStatistics(t.store.db, { period: '2026-10' });
       assert.equal(pick(s, R).assistant.usedHours, 595.5);
       assert.equal(s.country!.assistant.usedHours, 1599.5);
       // P2 leaves Rīga's needy persons but stays one of the country's, through Daugavpils.
