@@ -33,6 +33,7 @@ export function builtinRegistry(): Registry {
     .register('pull', vdeavk.vdeavkOpinionsChanged)
     .register('soapEndpoint', vdeavk.vdeavkSubmitOpinions)
     .register('sink', spolis.storeOpinions)
+    .register('sink', spolis.storeRegisterChanges)
     .register('call', burvis.burvisGetProfile)
     .register('pull', burvis.burvisProfilingChanges)
     .register('soapEndpoint', burvis.burvisSubmitProfilingChanges)

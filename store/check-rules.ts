@@ -6,7 +6,7 @@
 import type { Db } from './db.ts';
 import { maskPersonCode, municipalityName, type ReportMonth } from './report-common.ts';
 
-export type RuleNo = 1 | 2 | 3 | 4 | 5 | 6;
+export type RuleNo = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 
 export interface CheckRecord {
   kind: 'household-status' | 'benefit' | 'service-decision' | 'assistant-month';
@@ -27,6 +27,8 @@ export interface CheckPart {
   part: string;
   /** Needs VDEĀVK opinions in the store: skipped, with the reason, until they are there. */
   needsOpinions?: boolean;
+  /** Needs PMLP register changes in the store: likewise. */
+  needsRegister?: boolean;
   run(db: Db, m: ReportMonth): Promise<Finding[]>;
 }
 

@@ -9,7 +9,10 @@
  * 4. an assistant month with no VDEĀVK opinion valid in that month;
  * 5. one assistant billing more than 744 hours in the month across all clients;
  * 6. one person a member of two households, in different municipalities, whose statuses are both in
- *    force in the month and overlap each other.
+ *    force in the month and overlap each other;
+ * 7–9 (issue 12, from PMLP's population register: check-register-rules.ts): a benefit, service or
+ *    assistant month after the person's death; GMI or housing benefit paid outside the declared
+ *    residence; a household member with declared residence in another municipality.
  *
  * The parts of rules 3 and 4 that need VDEĀVK opinions run only when the opinions are in the store
  * (check-opinion-rules.ts); until then their status says so and they report no findings.
@@ -32,9 +35,11 @@ import type { Db } from './db.ts';
 import { reportMonth } from './report-common.ts';
 import { BASE_PARTS, type CheckPart, type Finding, type RuleNo } from './check-rules.ts';
 import { OPINION_PARTS, opinionsProblem } from './check-opinion-rules.ts';
+import { REGISTER_PARTS, registerProblem } from './check-register-rules.ts';
 
 export type { Finding, CheckRecord, RuleNo } from './check-rules.ts';
 export { OPINIONS_NOT_LOADED, OPINION_TABLE, OPINION_COLUMNS } from './check-opinion-rules.ts';
+export { REGISTER_NOT_LOADED } from './check-register-rules.ts';
 
 export const RULE_TITLES: Record<RuleNo, string> = {
   1: 'GMI or housing benefit paid by two municipalities for the same month',
@@ -43,6 +48,9 @@ export const RULE_TITLES: Record<RuleNo, string> = {
   4: 'Assistant month without a VDEĀVK opinion valid in that month',
   5: 'One assistant billing more than 744 hours in a month across all clients',
   6: 'One person in two households with overlapping status periods in different municipalities',
+  7: 'Benefit, service or assistant month for a person PMLP records as dead before that month',
+  8: 'GMI or housing benefit paid by a municipality other than the declared residence in that month',
+  9: 'Household status with a member whose declared residence is in another municipality',
 };
 
 export interface PartResult {
@@ -78,20 +86,21 @@ export interface ChecksQuery {
   municipality?: string;
 }
 
-const PARTS: CheckPart[] = [...BASE_PARTS, ...OPINION_PARTS].sort((a, b) => a.rule - b.rule);
+const PARTS: CheckPart[] = [...BASE_PARTS, ...OPINION_PARTS, ...REGISTER_PARTS].sort((a, b) => a.rule - b.rule);
 
 /** Runs every part concurrently (each on its own pool connection on PostgreSQL). */
 export async function monthlyChecks(db: Db, q: ChecksQuery): Promise<MonthlyChecks> {
   const month = reportMonth(q.period);
   if (!month) throw new Error(`period "${q.period}" is not a month YYYY-MM`);
-  const opinions = await opinionsProblem(db);
+  const [opinions, register] = await Promise.all([opinionsProblem(db), registerProblem(db)]);
   const ran = await Promise.all(PARTS.map(async (p) => {
     if (p.needsOpinions && opinions) return { p, status: opinions, findings: [] as Finding[] };
+    if (p.needsRegister && register) return { p, status: register, findings: [] as Finding[] };
     const found = await p.run(db, month);
     return { p, status: 'ran', findings: q.municipality ? found.filter((f) => f.records.some((r) => r.municipality === q.municipality)) : found };
   }));
 
-  const rules: RuleResult[] = ([1, 2, 3, 4, 5, 6] as RuleNo[]).map((rule) => {
+  const rules: RuleResult[] = ([1, 2, 3, 4, 5, 6, 7, 8, 9] as RuleNo[]).map((rule) => {
     const mine = ran.filter((r) => r.p.rule === rule);
     const parts = mine.map((r) => ({ part: r.p.part, status: r.status, findings: r.findings.length }));
     const done = parts.filter((p) => p.status === 'ran').length;

@@ -4,15 +4,16 @@
 import { openDb, type Db } from './db.ts';
 import { migrate } from './migrate.ts';
 import { applyBatch, type ApplyInput, type ApplyResult } from './decisions.ts';
-import type { AssistantOpinion, Decision } from '../schemas/canonical/model.ts';
+import type { AssistantOpinion, Decision, RegisterChange } from '../schemas/canonical/model.ts';
 import { upsertOpinions } from './opinions.ts';
+import { storeRegisterChanges } from './person-register.ts';
 
 export type { Db } from './db.ts';
 export * from './loads.ts';
 export { DecisionRowsEncoder, type DecisionRows } from './decision-rows.ts';
 export { applyBatch, markProcessing, markBatchDead, decisionVersions, type ApplyInput, type ApplyResult } from './decisions.ts';
 export { monthlyStatistics, type MonthlyStatistics, type StatisticsQuery, type Indicators } from './statistics.ts';
-export { monthlyChecks, OPINIONS_NOT_LOADED, type MonthlyChecks, type ChecksQuery, type Finding, type CheckRecord } from './checks.ts';
+export { monthlyChecks, OPINIONS_NOT_LOADED, REGISTER_NOT_LOADED, type MonthlyChecks, type ChecksQuery, type Finding, type CheckRecord } from './checks.ts';
 export { statisticsTable, checksTable, toCsv, type ReportTable } from './report-table.ts';
 export { reportMonth } from './report-common.ts';
 
@@ -22,6 +23,8 @@ export interface Store {
   applyBatch(input: ApplyInput, partnerField?: (kind: Decision['kind'], field: string) => string): Promise<ApplyResult>;
   /** Stores VDEĀVK opinions, the newest change winning; in `tx` when given. See opinions.ts. */
   upsertOpinions(opinions: AssistantOpinion[], source: 'pull' | 'push', tx?: Db): Promise<number>;
+  /** Stores PMLP register changes not stored yet (by ChangeId); in `tx` when given. See person-register.ts. */
+  storeRegisterChanges(changes: RegisterChange[], source: 'pull' | 'push', tx?: Db): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -33,12 +36,14 @@ export async function openStore(url: string | undefined, opts: { dataDir?: strin
     db,
     applyBatch: (input, pf) => applyBatch(db, input, pf),
     upsertOpinions: (opinions, source, tx) => upsertOpinions(tx ?? db, opinions, source),
+    storeRegisterChanges: (changes, source, tx) => storeRegisterChanges(tx ?? db, changes, source),
     close: () => db.close(),
   };
 }
 export { appendAudit, appendAuditBatch, verifyAudit, type AuditEntry, type AuditVerdict } from './audit.ts';
 export { listDeadLetters, reopenDeadLetters, type DeadLetter } from './dead-letters.ts';
 export { upsertOpinions, storedOpinions, opinionCount } from './opinions.ts';
+export { storeRegisterChanges, registerFacts, registerChangeCount, type RegisterFacts } from './person-register.ts';
 export { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoints.ts';
 export { findSoapRequest, recordSoapRequest, type SoapRequestRecord } from './soap-requests.ts';
 export {

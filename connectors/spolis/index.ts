@@ -1,2 +1,3 @@
 export { upsertDecisions } from './outbound.ts';
 export { storeOpinions } from './opinions.ts';
+export { storeRegisterChanges } from './register-changes.ts';

@@ -133,9 +133,52 @@ export interface CoParticipation {
   validTo?: string;
 }
 
+/** A declared residence in the population register (docs/partners/pmlp.md). */
+export interface DeclaredResidence {
+  /** ATVK of the declared address: the municipality responsible for the person. */
+  municipality: string;
+  /** The address's code in VZD's address register (9 digits). */
+  addressCode: string;
+  address: string;
+  /** The day the declaration took effect (YYYY-MM-DD). */
+  validFrom: string;
+}
+
+/** One person as PMLP's population register holds them (docs/partners/pmlp.md GetPerson). */
+export interface RegisterPerson {
+  /** The current code: 11 digits, no hyphen. */
+  personCode: string;
+  /** The code before a code change, when there was one. */
+  formerPersonCode?: string;
+  givenName: string;
+  surname: string;
+  status: 'ALIVE' | 'DECEASED';
+  /** YYYY-MM-DD, when DECEASED. */
+  deathDate?: string;
+  /** Absent when the person has no declared residence in Latvia. */
+  declaredResidence?: DeclaredResidence;
+}
+
+/** One change of PMLP's feed (GetPersonChanges): a death registered, or a declared residence taking effect. */
+export interface RegisterChange {
+  /** Unique and stable: the same change pulled twice is one change. */
+  changeId: string;
+  personCode: string;
+  kind: 'DEATH' | 'RESIDENCE';
+  /** The date of death, or the day the declaration took effect (YYYY-MM-DD). */
+  effectiveOn: string;
+  /** RESIDENCE only: ATVK of the new declared residence. */
+  municipality?: string;
+  /** RESIDENCE only. */
+  addressCode?: string;
+  /** When PMLP recorded it: ISO instant (UTC, `Z`, milliseconds). The feed's order. */
+  recordedAt: string;
+}
+
 /** What pulls and SOAP pushes carry into a route, named so a route's steps can be checked to fit. */
 export interface MessageTypes {
   'vdeavk.opinion': AssistantOpinion;
+  'pmlp.change': RegisterChange;
   'burvis.profile': BurvisProfile;
   'burvis.coparticipation': CoParticipation;
 }

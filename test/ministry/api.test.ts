@@ -126,7 +126,7 @@ describe('ministry API', function () {
     assert.equal(out.status, 0, out.stderr);
     assert.deepEqual({ ...JSON.parse(out.stdout), computedAt: null }, { ...api, computedAt: null });
     const csv = cli('checks', '--period', '2026-10', '--format', 'csv');
-    assert.equal(csv.stdout.trim().split('\n').length, 1 + 9);
+    assert.equal(csv.stdout.trim().split('\n').length, 1 + 9 + 3, 'a header, 7 findings, 2 opinion parts and 3 register parts that could not run');
     const bad = cli('checks', '--period', '2026-1');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--period: period "2026-1" must be a month YYYY-MM/);
@@ -139,7 +139,9 @@ describe('ministry API', function () {
     assert.deepEqual(rows.map((r) => [r[1], r[2].split(' ')[0]]), [
       ['1', 'finding'], ['1', 'finding'], ['2', 'finding'], ['2', 'finding'],
       ['3', 'child-above-opinion-maximum'], ['3', 'finding'], ['4', 'assistant-without-opinion'], ['5', 'finding'], ['6', 'finding'],
+      ['7', 'after-death'], ['8', 'paid-outside-declared-residence'], ['9', 'household-member-resides-elsewhere'],
     ]);
     assert.match(rows[4][2], /unavailable: VDEĀVK opinions are not loaded yet/);
+    assert.match(rows[9][2], /unavailable: PMLP population register data are not loaded yet/);
   });
 });

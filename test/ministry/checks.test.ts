@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { monthlyChecks, OPINIONS_NOT_LOADED, type MonthlyChecks } from '../../store/index.ts';
+import { monthlyChecks, OPINIONS_NOT_LOADED, REGISTER_NOT_LOADED, type MonthlyChecks } from '../../store/index.ts';
 import { BACKENDS } from '../helpers/store.ts';
-import { applyRecords, fixtureStore, assistant, status, R, J, D, P } from './fixture.ts';
+import { applyRecords, fixtureStore, REGISTER, assistant, status, R, J, D, P } from './fixture.ts';
 
 /** Each finding as [rule, keys of its records]. */
 const keys = (c: MonthlyChecks): [number, string[]][] => c.findings.map((f) => [f.rule, f.records.map((r) => r.key)]);
@@ -27,7 +27,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(keys(c), OCT);
       assert.deepEqual(c.findings[0].records.map((r) => [r.kind, r.municipality]), [['benefit', R], ['benefit', D]]);
       assert.deepEqual(c.findings[6].records.map((r) => r.kind), ['household-status', 'household-status']);
-      assert.deepEqual(c.rules.map((r) => [r.rule, r.findings]), [[1, 2], [2, 2], [3, 1], [4, 0], [5, 1], [6, 1]]);
+      assert.deepEqual(c.rules.map((r) => [r.rule, r.findings]), [[1, 2], [2, 2], [3, 1], [4, 0], [5, 1], [6, 1], [7, 0], [8, 0], [9, 0]]);
     });
 
     it('says rule 4 and the CHILD part of rule 3 are unavailable until VDEĀVK opinions are loaded', async () => {
@@ -84,7 +84,7 @@ for (const backend of BACKENDS) {
           o('O5', P.P5, 'ADULT_MENTAL', '2026-01-01', '2026-12-31', undefined, true), o('O6', P.P9, 'ADULT_MENTAL', '2026-01-01', '2026-12-31', undefined, false),
         ], 'push');
         const c = await monthlyChecks(t.store.db, { period: '2026-10' });
-        assert.deepEqual(c.rules.map((r) => r.status), ['ran', 'ran', 'ran', 'ran', 'ran', 'ran']);
+        assert.deepEqual(c.rules.map((r) => r.status), ['ran', 'ran', 'ran', 'ran', 'ran', 'ran', REGISTER_NOT_LOADED, REGISTER_NOT_LOADED, REGISTER_NOT_LOADED]);
         // N1 (CHILD) used 95 of an 80-hour maximum; P10's opinion ended in September, P5's is revoked, P7 has none.
         assert.deepEqual(keys(c).filter(([r]) => r === 3 || r === 4), [
           [3, [`${R}/sopa/R-A1/2026-10`]], [3, [`${R}/sopa/R-A1/2026-10`]],
@@ -93,6 +93,33 @@ for (const backend of BACKENDS) {
         assert.match(reasonOf(c, 3), /child 325794-\*{5} .* above the 80 hours a month of the VDEĀVK opinion/);
       } finally {
         await t.store.db.exec('DELETE FROM assistant_opinion');
+      }
+    });
+
+    it('runs rules 7, 8 and 9 once PMLP register changes are stored, and finds exactly the cases planted in them', async () => {
+      assert.equal((await monthlyChecks(t.store.db, { period: '2026-10' })).rules[6].status, REGISTER_NOT_LOADED);
+      try {
+        assert.equal(await t.store.storeRegisterChanges(REGISTER, 'pull'), REGISTER.length);
+        assert.equal(await t.store.storeRegisterChanges(REGISTER.slice(3, 9), 'pull'), 0, 'a page pulled again adds nothing');
+        const c = await monthlyChecks(t.store.db, { period: '2026-10' });
+        assert.deepEqual(c.rules.slice(6).map((r) => [r.rule, r.status, r.findings]), [[7, 'ran', 3], [8, 'ran', 2], [9, 'ran', 1]]);
+        assert.deepEqual(keys(c).filter(([r]) => r >= 7), [
+          [7, [`${R}/sopa/R-A2/2026-10`]], [7, [`${R}/sopa/R-B7/2026-10`]], [7, [`${R}/sopa/R-SV3`]], // P3 died 20 Sep
+          [8, [`${R}/sopa/R-B10/2026-10`]], [8, [`${R}/sopa/R-B3/2026-10`]], // P6 lives in Jelgava, P2 in Daugavpils
+          [9, [`${R}/sopa/R-S1`]], // P2 in Rīga's household
+        ]);
+        assert.match(reasonOf(c, 7), /^Assistant service of person 010180-\*{5} from Rīga \(0001000\) for 2026-10, but the population register \(PMLP\) records the person's death on 2026-09-20, before that month began/);
+        assert.match(reasonOf(c, 7), /Service DAY_CENTRE of person 010180-\*{5} from Rīga \(0001000\) is granted and in force in 2026-10/);
+        assert.match(reasonOf(c, 8), /Housing benefit for 2026-10 of person 050915-\*{5} was paid by Rīga \(0001000\), but the person's declared residence in that month was in Daugavpils \(0002000\) \(PMLP\)/);
+        assert.match(reasonOf(c, 9), /NEEDY status of household HR1 granted by Rīga \(0001000\), in force in 2026-10: member 050915-\*{5} had declared residence in Daugavpils \(0002000\)/);
+        const all = c.findings.map((f) => f.reason).join('\n');
+        for (const code of Object.values(P)) assert.ok(!all.includes(code), `${code} appears unmasked`);
+
+        // November: P5 (died 20 Oct) still has Jelgava's open home care; P3's day centre goes on too.
+        const nov = await monthlyChecks(t.store.db, { period: '2026-11' });
+        assert.deepEqual(keys(nov).filter(([r]) => r === 7), [[7, [`${R}/sopa/R-SV3`]], [7, [`${J}/sopa/J-SV1`]]]);
+      } finally {
+        await t.store.db.exec('DELETE FROM person_register_change');
       }
     });
 

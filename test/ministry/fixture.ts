@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createLoad, putBatch, commitLoad, type Store } from '../../store/index.ts';
-import type { AssistantMonth, Benefit, Decision, HouseholdStatus, ServiceDecision } from '../../schemas/canonical/model.ts';
+import type { AssistantMonth, Benefit, Decision, HouseholdStatus, RegisterChange, ServiceDecision } from '../../schemas/canonical/model.ts';
 import { municipalities } from '../../engine/validation/municipalities.ts';
 import { openTestStore, type Backend, type TestStore } from '../helpers/store.ts';
 
@@ -96,6 +96,27 @@ export const FIXTURE: Decision[] = [
   assistant(J, 'J-A2', P.P9, P.A4, 'ADULT', 344, 344),
   assistant(D, 'D-A1', P.P7, P.A2, 'ADULT', 600, 500),
   assistant(R, 'R-A1', P.N1, P.A1, 'CHILD', 80, 70, '2026-09'),
+];
+
+let recorded = 0;
+const at = (): string => new Date(Date.UTC(2026, 10, 1, 8, 0, recorded++)).toISOString();
+const residence = (id: string, person: string, m: string, from: string): RegisterChange =>
+  ({ changeId: id, personCode: person, kind: 'RESIDENCE', effectiveOn: from, municipality: m, addressCode: `1000${m.slice(0, 5)}`, recordedAt: at() });
+const death = (id: string, person: string, on: string): RegisterChange => ({ changeId: id, personCode: person, kind: 'DEATH', effectiveOn: on, recordedAt: at() });
+
+/**
+ * PMLP's changes for the fixture's persons. P2 lives in Daugavpils (Rīga pays P2's housing and has
+ * P2 in HR1: rules 8 and 9); P3 died on 20 September (Rīga's October records of P3: rule 7); P5 died
+ * on 20 October (not before October: nothing in October; J-SV1 in November); P6 lives in Jelgava
+ * (Rīga's GMI: rule 8); P8 moved from Rīga to Jelgava on 11 October (both may pay October: nothing);
+ * P10 died in November; P9 is not in the register (not judged).
+ */
+export const REGISTER: RegisterChange[] = [
+  residence('C1', P.P1, R, '2020-03-01'), residence('C2', P.P2, D, '2019-06-01'), residence('C3', P.P3, R, '2018-01-10'),
+  residence('C4', P.P4, R, '2015-05-05'), residence('C5', P.N1, R, '2021-02-01'), residence('C6', P.P5, J, '2022-01-01'),
+  residence('C7', P.P6, J, '2023-04-01'), residence('C8', P.P7, D, '2010-01-01'), residence('C9', P.P8, R, '2016-01-01'),
+  residence('C10', P.P10, R, '2012-01-01'), death('C11', P.P3, '2026-09-20'), residence('C12', P.P8, J, '2026-10-11'),
+  death('C13', P.P5, '2026-10-20'), death('C14', P.P10, '2026-11-05'),
 ];
 
 /** Writes records as the partners would: one load per municipality, one batch each. */
