@@ -33,6 +33,7 @@ export function statisticsTable(s: MonthlyStatistics): ReportTable {
     { name: 'service_decisions', kind: 'count' },
     ...types.flatMap((t) => OUTCOMES.map((o) => ({ name: `service_${t.toLowerCase()}_${o.toLowerCase()}`, kind: 'count' as const }))),
     { name: 'assistant_clients', kind: 'count' }, { name: 'assistant_hours_granted', kind: 'hours' }, { name: 'assistant_hours_used', kind: 'hours' },
+    { name: 'recipients_granted', kind: 'count' }, { name: 'recipients_by_residence', kind: 'count' },
   ];
   const row = (atvk: string, name: string, i: Indicators): (string | number)[] => [
     s.period, atvk, name,
@@ -41,6 +42,8 @@ export function statisticsTable(s: MonthlyStatistics): ReportTable {
     i.serviceDecisions.total,
     ...types.flatMap((t) => OUTCOMES.map((o) => i.serviceDecisions.byType[t]?.[o] ?? 0)),
     i.assistant.clients, i.assistant.grantedHours, i.assistant.usedHours,
+    // Empty, not 0, while the register is not loaded: unknown is not none.
+    i.recipients.granted, i.recipients.byResidence ?? '',
   ];
   const rows = s.municipalities.map((m) => row(m.atvk, m.name, m));
   if (s.country) rows.push(row(COUNTRY, 'Latvija (distinct persons; not the sum of the rows above)', s.country));

@@ -19,6 +19,11 @@
  * - serviceDecisions: social service decisions whose decision date falls in the month, by service
  *   type and outcome.
  * - assistant: distinct clients, hours granted and hours used of the assistant months of the month.
+ * - recipients: distinct persons with a benefit month of the month, counted by the municipality
+ *   that granted (`granted`) and by the municipality of their declared residence on the month's
+ *   last day, whoever granted (`byResidence`, from PMLP's register; a recipient the register holds
+ *   no residence for is in neither, and the country's `byResidence` counts those it does). Null
+ *   until register data are stored. Where the two differ, benefits cross municipal borders.
  * Country figures count distinct persons across the country, so a person in two municipalities is
  * one person there: a country figure can be less than the sum of the municipalities' figures.
  *
@@ -52,6 +57,8 @@ export interface Indicators {
   /** byType lists the service types with at least one decision, each with all four outcomes. */
   serviceDecisions: { total: number; byType: Record<string, Record<Outcome, number>> };
   assistant: { clients: number; grantedHours: number; usedHours: number };
+  /** Benefit recipients by granting municipality and by declared residence (null: no register data yet). */
+  recipients: { granted: number; byResidence: number | null };
 }
 
 export interface MunicipalityStatistics extends Indicators { atvk: string; name: string }
@@ -80,6 +87,7 @@ const empty = (): Indicators => ({
   benefits: Object.fromEntries(BENEFIT_TYPES.map((t) => [t, { recipients: 0, amountEur: '0.00' }])) as Record<BenefitType, BenefitFigures>,
   serviceDecisions: { total: 0, byType: {} },
   assistant: { clients: 0, grantedHours: 0, usedHours: 0 },
+  recipients: { granted: 0, byResidence: null },
 });
 
 // GROUPING(municipality) = 1 marks the country row; a null municipality parameter means all.
@@ -122,8 +130,27 @@ SELECT municipality, count(DISTINCT person_code)::int AS clients, coalesce(sum(g
 FROM assistant_month WHERE month = $1::date AND ($2::text IS NULL OR municipality = $2::text)
 GROUP BY GROUPING SETS ((municipality), ())`;
 
-function statisticsStatements(first: string, last: string, municipality: string | null): Record<'status' | 'benefit' | 'service' | 'assistant', { sql: string; params: unknown[] }> {
+// $1 month (its first day), $2 municipality.
+const GRANTED_SQL = `
+SELECT municipality, count(DISTINCT person_code)::int AS recipients, GROUPING(municipality)::int AS country
+FROM benefit_month WHERE month = $1::date AND ($2::text IS NULL OR municipality = $2::text)
+GROUP BY GROUPING SETS ((municipality), ())`;
+
+// $1 month (its first day), $2 last day, $3 municipality. One index probe per recipient.
+const RESIDENCE_SQL = `
+WITH r AS (
+  SELECT (SELECT c.municipality FROM person_register_change c
+          WHERE c.person_code = p.person_code AND c.kind = 'RESIDENCE' AND c.effective_on <= $2::date
+          ORDER BY c.effective_on DESC, c.recorded_at DESC LIMIT 1) AS municipality
+  FROM (SELECT DISTINCT person_code FROM benefit_month WHERE month = $1::date) p)
+SELECT municipality, count(*)::int AS recipients, GROUPING(municipality)::int AS country
+FROM r WHERE municipality IS NOT NULL AND ($3::text IS NULL OR municipality = $3::text)
+GROUP BY GROUPING SETS ((municipality), ())`;
+
+function statisticsStatements(first: string, last: string, municipality: string | null): Record<'status' | 'benefit' | 'service' | 'assistant' | 'granted' | 'residence', { sql: string; params: unknown[] }> {
   return {
+    granted: { sql: GRANTED_SQL, params: [first, municipality] },
+    residence: { sql: RESIDENCE_SQL, params: [first, last, municipality] },
     status: { sql: STATUS_SQL, params: [first, last, municipality] },
     benefit: { sql: BENEFIT_SQL, params: [first, municipality] },
     service: { sql: SERVICE_SQL, params: [first, last, municipality] },
@@ -133,6 +160,9 @@ function statisticsStatements(first: string, last: string, municipality: string 
 
 type Row = Record<string, unknown> & { municipality: string | null; country: number };
 
+/** A municipality with no rows: zero recipients by residence once the register is there, not "unknown". */
+const withRegister = (i: Indicators, loaded: boolean): Indicators => (loaded ? { ...i, recipients: { ...i.recipients, byResidence: 0 } } : i);
+
 /**
  * The month's statistics; throws on a malformed period (callers validate it for their users).
  * The four statements run concurrently: on PostgreSQL each takes its own pool connection.
@@ -141,8 +171,10 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
   const month = reportMonth(q.period);
   if (!month) throw new Error(`period "${q.period}" is not a month YYYY-MM`);
   const st = statisticsStatements(month.first, month.last, q.municipality ?? null);
-  const [status, benefit, service, assistant] = await Promise.all(
-    [st.status, st.benefit, st.service, st.assistant].map((s) => db.query<Row>(s.sql, s.params).then((r) => r.rows)),
+  const registerLoaded = (await db.query('SELECT 1 FROM person_register_change LIMIT 1')).rows.length > 0;
+  const [status, benefit, service, assistant, granted, residence] = await Promise.all(
+    [st.status, st.benefit, st.service, st.assistant, st.granted, ...(registerLoaded ? [st.residence] : [])]
+      .map((s) => db.query<Row>(s.sql, s.params).then((r) => r.rows)),
   );
 
   const country = empty();
@@ -174,6 +206,12 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
     Object.assign(target(r).assistant, { clients: Number(r.clients), grantedHours: Number(r.granted), usedHours: Number(r.used) });
   }
 
+  for (const r of granted) target(r).recipients.granted = Number(r.recipients);
+  if (registerLoaded) {
+    for (const t of [country, ...byAtvk.values()]) t.recipients.byResidence = 0;
+    for (const r of residence) target(r).recipients.byResidence = Number(r.recipients);
+  }
+
   const listed = q.municipality
     ? [{ atvk: q.municipality, name: municipalityName(q.municipality) }]
     : municipalitiesOf(month);
@@ -182,6 +220,6 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
   return {
     period: month.period, from: month.first, to: month.last, computedAt: new Date().toISOString(),
     ...(q.municipality ? {} : { country }),
-    municipalities: listed.map((m) => ({ atvk: m.atvk, name: m.name, ...(byAtvk.get(m.atvk) ?? empty()) })),
+    municipalities: listed.map((m) => ({ atvk: m.atvk, name: m.name, ...(byAtvk.get(m.atvk) ?? withRegister(empty(), registerLoaded)) })),
   };
 }

@@ -62,7 +62,8 @@ export async function toXlsx(t: ReportTable, notes: string[] = []): Promise<Buff
   wb.creator = 'spolis-hub';
   const ws = wb.addWorksheet(t.title.split(' ')[0], { views: [{ state: 'frozen', ySplit: 1 }] });
   ws.addRow(t.columns.map((c) => c.name)).font = { bold: true };
-  for (const r of t.rows) ws.addRow(r.map((v, i) => (t.columns[i].kind === 'text' ? v : Number(v))));
+  // An empty number cell (a figure not known yet) stays empty rather than becoming 0.
+  for (const r of t.rows) ws.addRow(r.map((v, i) => (t.columns[i].kind === 'text' ? v : v === '' ? null : Number(v))));
   t.columns.forEach((c, i) => {
     const col = ws.getColumn(i + 1);
     if (c.kind === 'eur') col.numFmt = '0.00';
@@ -83,6 +84,7 @@ const STATISTICS_NOTES = [
   '<type>_recipients: distinct persons with a benefit month of that type; <type>_eur: the euro of those benefit months.',
   'service_*: social service decisions whose decision date falls in the month, by service type and outcome.',
   'assistant_*: distinct clients, hours granted and hours used of the assistant months of the month.',
+  'recipients_granted: distinct persons with a benefit month granted by the municipality; recipients_by_residence: distinct persons with a benefit month from any municipality whose declared residence (PMLP) on the last day of the month is the municipality. Empty until population register data are loaded.',
   `The country row (atvk LV) counts distinct persons across the country: it can be less than the sum of the municipalities.`,
 ];
 

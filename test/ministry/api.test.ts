@@ -30,7 +30,9 @@ function expected(i: Indicators): Record<string, string | number> {
     low_income_persons: i.lowIncome.persons, low_income_new_persons: i.lowIncome.newPersons,
     service_decisions: i.serviceDecisions.total,
     assistant_clients: i.assistant.clients, assistant_hours_granted: i.assistant.grantedHours, assistant_hours_used: i.assistant.usedHours,
+    recipients_granted: i.recipients.granted,
   };
+  if (i.recipients.byResidence !== null) out.recipients_by_residence = i.recipients.byResidence;
   for (const [t, b] of Object.entries(i.benefits)) Object.assign(out, { [`${t.toLowerCase()}_recipients`]: b.recipients, [`${t.toLowerCase()}_eur`]: b.amountEur });
   for (const [t, o] of Object.entries(i.serviceDecisions.byType)) {
     for (const [k, n] of Object.entries(o)) out[`service_${t.toLowerCase()}_${k.toLowerCase()}`] = n;

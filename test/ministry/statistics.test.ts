@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { monthlyStatistics, type Indicators } from '../../store/index.ts';
 import { BACKENDS } from '../helpers/store.ts';
-import { applyRecords, fixtureStore, assistant, status, R, J, D, P } from './fixture.ts';
+import { applyRecords, fixtureStore, REGISTER, assistant, status, R, J, D, P } from './fixture.ts';
 
 type Bn = [number, string];
 /** Indicators from a compact hand-counted line; benefits in the order GMI, HOUSING, HEALTHCARE, CRISIS, OTHER. */
-function ind(needy: [number, number], low: [number, number], b: Bn[], services: Record<string, Partial<Record<string, number>>>, asst: [number, number, number]): Indicators {
+function ind(needy: [number, number], low: [number, number], b: Bn[], services: Record<string, Partial<Record<string, number>>>, asst: [number, number, number],
+  recipients: [number, number | null] = [0, null]): Indicators {
   const types = ['GMI', 'HOUSING', 'HEALTHCARE', 'CRISIS', 'OTHER'] as const;
   const byType = Object.fromEntries(Object.entries(services).map(([t, o]) => [t, { GRANTED: 0, REFUSED: 0, TERMINATED: 0, SUSPENDED: 0, ...o }]));
   return {
@@ -14,6 +15,7 @@ function ind(needy: [number, number], low: [number, number], b: Bn[], services: 
     benefits: Object.fromEntries(types.map((t, i) => [t, { recipients: b[i][0], amountEur: b[i][1] }])) as Indicators['benefits'],
     serviceDecisions: { total: Object.values(byType).reduce((s, o) => s + Object.values(o).reduce((a, n) => a + (n ?? 0), 0), 0), byType: byType as Indicators['serviceDecisions']['byType'] },
     assistant: { clients: asst[0], grantedHours: asst[1], usedHours: asst[2] },
+    recipients: { granted: recipients[0], byResidence: recipients[1] },
   };
 }
 const none: Bn = [0, '0.00'];
@@ -22,14 +24,14 @@ const none: Bn = [0, '0.00'];
 const OCT = {
   // needy: R-S1 {P1,P2}, R-S2 {P3,N1} (new), R-S5 {P8}; low income: P4 (R-S3 then its renewal R-S4).
   [R]: ind([5, 2], [1, 0], [[4, '293.50'], [3, '95.25'], [1, '15.00'], [1, '100.00'], none],
-    { HOME_CARE: { GRANTED: 1, REFUSED: 1 }, DAY_CENTRE: { GRANTED: 1 } }, [4, 620, 615.5]),
+    { HOME_CARE: { GRANTED: 1, REFUSED: 1 }, DAY_CENTRE: { GRANTED: 1 } }, [4, 620, 615.5], [8, null]),
   // needy: J-S1 {P5 new, P6 renewed from J-S0}, J-S2 {P8 new}.
   [J]: ind([3, 2], [0, 0], [[2, '130.00'], none, [1, '25.00'], none, none],
-    { HOME_CARE: { GRANTED: 1 }, ASSISTANT: { TERMINATED: 1 } }, [2, 504, 504]),
-  [D]: ind([2, 0], [0, 0], [[1, '90.00'], [1, '40.00'], none, none, [1, '10.00']], {}, [1, 600, 500]),
+    { HOME_CARE: { GRANTED: 1 }, ASSISTANT: { TERMINATED: 1 } }, [2, 504, 504], [3, null]),
+  [D]: ind([2, 0], [0, 0], [[1, '90.00'], [1, '40.00'], none, none, [1, '10.00']], {}, [1, 600, 500], [2, null]),
   // P2 (Rīga and Daugavpils) and P8 (Rīga and Jelgava) are one person each for the country.
   country: ind([8, 4], [1, 0], [[7, '513.50'], [3, '135.25'], [2, '40.00'], [1, '100.00'], [1, '10.00']],
-    { HOME_CARE: { GRANTED: 2, REFUSED: 1 }, DAY_CENTRE: { GRANTED: 1 }, ASSISTANT: { TERMINATED: 1 } }, [7, 1724, 1619.5]),
+    { HOME_CARE: { GRANTED: 2, REFUSED: 1 }, DAY_CENTRE: { GRANTED: 1 }, ASSISTANT: { TERMINATED: 1 } }, [7, 1724, 1619.5], [11, null]),
 };
 
 for (const backend of BACKENDS) {
@@ -56,6 +58,24 @@ for (const backend of BACKENDS) {
       const tukums = s.municipalities.find((m) => m.atvk === '0052000')!;
       assert.equal(tukums.name, 'Tukuma novads');
       assert.deepEqual(pick(s, '0052000'), ind([0, 0], [0, 0], [none, none, none, none, none], {}, [0, 0, 0]));
+    });
+
+    it('counts recipients by declared residence beside the granting municipality once PMLP data are stored', async () => {
+      try {
+        await t.store.storeRegisterChanges(REGISTER, 'pull');
+        const s = await monthlyStatistics(t.store.db, { period: '2026-10' });
+        const rec = (atvk: string) => pick(s, atvk).recipients;
+        // Granted: Rīga pays 8 persons, 3 of whom live elsewhere (P2 Daugavpils, P6 and P8 Jelgava on
+        // 31 Oct); Jelgava pays 3 (P9 is not in the register) and is home to P5, P6, P8.
+        assert.deepEqual([rec(R), rec(J), rec(D), rec('0052000')], [
+          { granted: 8, byResidence: 5 }, { granted: 3, byResidence: 3 }, { granted: 2, byResidence: 2 }, { granted: 0, byResidence: 0 },
+        ]);
+        assert.deepEqual(s.country!.recipients, { granted: 11, byResidence: 10 });
+        const one = await monthlyStatistics(t.store.db, { period: '2026-10', municipality: J });
+        assert.deepEqual(one.municipalities[0].recipients, { granted: 3, byResidence: 3 });
+      } finally {
+        await t.store.db.exec('DELETE FROM person_register_change');
+      }
     });
 
     it('drops a status that ended mid-October from November, and counts a renewal as not new', async () => {
