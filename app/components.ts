@@ -12,6 +12,8 @@ import * as lietis from '../connectors/lietis/index.ts';
 import * as vsaa from '../connectors/vsaa/index.ts';
 import * as vdeavk from '../connectors/vdeavk/index.ts';
 import * as burvis from '../connectors/burvis/index.ts';
+import * as vzd from '../connectors/vzd/index.ts';
+import * as pmlp from '../connectors/pmlp/index.ts';
 import * as lietisTransformers from '../transformers/lietis/index.ts';
 import * as sopaTransformers from '../transformers/sopa/index.ts';
 import * as gvsTransformers from '../transformers/gvs/index.ts';
@@ -34,6 +36,9 @@ export function builtinRegistry(): Registry {
     .register('soapEndpoint', vdeavk.vdeavkSubmitOpinions)
     .register('sink', spolis.storeOpinions)
     .register('sink', spolis.storeRegisterChanges)
+    .register('call', pmlp.pmlpGetPerson)
+    .register('pull', pmlp.pmlpPersonChanges)
+    .register('call', vzd.vzdGetProperty)
     .register('call', burvis.burvisGetProfile)
     .register('pull', burvis.burvisProfilingChanges)
     .register('soapEndpoint', burvis.burvisSubmitProfilingChanges)

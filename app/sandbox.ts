@@ -18,6 +18,8 @@ import * as lietis from '../connectors/lietis/sandbox.ts';
 import * as vsaa from '../connectors/vsaa/sandbox.ts';
 import * as vdeavk from '../connectors/vdeavk/sandbox.ts';
 import * as burvis from '../connectors/burvis/sandbox.ts';
+import * as vzd from '../connectors/vzd/sandbox.ts';
+import * as pmlp from '../connectors/pmlp/sandbox.ts';
 
 /** The bundled components and the load generators of the municipal systems (`sim generate`, the bench). */
 export function sandboxRegistry(): Registry {
@@ -49,12 +51,14 @@ export interface SandboxPartner {
  * hub's certificate.
  */
 export async function startSandboxPartners(hubCertPem: string): Promise<SandboxPartner[]> {
-  const [v, d, b, s, l] = await Promise.all([
+  const [v, d, b, s, l, z, f] = await Promise.all([
     vsaa.startVsaaSimulator({ hubCertPem }),
     vdeavk.startVdeavkSimulator({ hubCertPem }),
     burvis.startBurvisSimulator({ hubCertPem }),
     sopa.startSopaNotificationReceiver({}),
     lietis.startLietisNotificationReceiver({ hubCertPem }),
+    vzd.startVzdSimulator({ hubCertPem }),
+    pmlp.startPmlpSimulator({ hubCertPem }),
   ]);
   return [
     { system: 'vsaa', endpoint: v.url, certPem: v.certPem, close: () => v.close() },
@@ -62,6 +66,8 @@ export async function startSandboxPartners(hubCertPem: string): Promise<SandboxP
     { system: 'burvis', endpoint: b.url, certPem: b.certPem, close: () => b.close(), push: (url, n) => b.push(url, b.data.all().slice(0, n)) },
     { system: 'sopa', endpoint: s.url, token: s.token, receiver: true, close: () => s.close() },
     { system: 'lietis', endpoint: l.url, certPem: l.certPem, receiver: true, close: () => l.close() },
+    { system: 'vzd', endpoint: z.url, certPem: z.certPem, close: () => z.close(), samplePerson: z.data.samples.several },
+    { system: 'pmlp', endpoint: f.url, certPem: f.certPem, close: () => f.close(), samplePerson: f.data.samples.moved },
   ];
 }
 
@@ -117,6 +123,14 @@ function sandboxInstructions(url: string, partners: PartnerDef[], keys: Map<stri
     out.push('ask VDEĀVK for one person\'s assistant-service opinions (a person of the simulator\'s data set):');
     out.push(`curl -sS -H "Authorization: Bearer ${keys.get(daugavpils.id)}" -H 'Content-Type: application/json' -d '{"personCode":"${sandboxPerson ?? ''}","purpose":"Lēmums par asistenta pakalpojumu, lieta 2026/117"}' ${url}/api/v1/query/vdeavk-opinions; echo`);
     out.push(`WSDLs of the hub's SOAP endpoints: ${url}/soap/vdeavk?wsdl ${url}/soap/burvis?wsdl`);
+  }
+  if (riga) {
+    const ask = (service: string, system: string, purpose: string): string =>
+      `curl -sS -H "Authorization: Bearer ${keys.get(riga.id)}" -H 'Content-Type: application/json' -d '{"personCode":"${sims.find((x) => x.system === system)?.samplePerson ?? ''}","purpose":"${purpose}"}' ${url}/api/v1/query/${service}; echo`;
+    out.push('ask PMLP whether a person is alive and where the person has declared residence (a person who moved this year):');
+    out.push(ask('pmlp-person', 'pmlp', 'Sociālās palīdzības lieta Nr. 2026/17'));
+    out.push('ask VZD what real property a person owns (for a means test):');
+    out.push(ask('vzd-property', 'vzd', 'Trūcīgas personas statusa izvērtēšana, lieta 2026/17'));
   }
   return out;
 }

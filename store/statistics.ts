@@ -110,12 +110,12 @@ SELECT municipality, status, count(DISTINCT person_code)::int AS persons,
   count(DISTINCT person_code) FILTER (WHERE is_new)::int AS new_persons, GROUPING(municipality)::int AS country
 FROM p GROUP BY GROUPING SETS ((municipality, status), (status))`;
 
-// $1 month (its first day), $2 municipality.
+// $1 month (its first day), $2 municipality. The sets without benefit_type count recipients of any type.
 const BENEFIT_SQL = `
 SELECT municipality, benefit_type, count(DISTINCT person_code)::int AS recipients, sum(amount)::text AS amount,
-  GROUPING(municipality)::int AS country
+  GROUPING(municipality)::int AS country, GROUPING(benefit_type)::int AS all_types
 FROM benefit_month WHERE month = $1::date AND ($2::text IS NULL OR municipality = $2::text)
-GROUP BY GROUPING SETS ((municipality, benefit_type), (benefit_type))`;
+GROUP BY GROUPING SETS ((municipality, benefit_type), (benefit_type), (municipality), ())`;
 
 // $1 first day, $2 last day, $3 municipality.
 const SERVICE_SQL = `
@@ -130,26 +130,21 @@ SELECT municipality, count(DISTINCT person_code)::int AS clients, coalesce(sum(g
 FROM assistant_month WHERE month = $1::date AND ($2::text IS NULL OR municipality = $2::text)
 GROUP BY GROUPING SETS ((municipality), ())`;
 
-// $1 month (its first day), $2 municipality.
-const GRANTED_SQL = `
-SELECT municipality, count(DISTINCT person_code)::int AS recipients, GROUPING(municipality)::int AS country
-FROM benefit_month WHERE month = $1::date AND ($2::text IS NULL OR municipality = $2::text)
-GROUP BY GROUPING SETS ((municipality), ())`;
-
-// $1 month (its first day), $2 last day, $3 municipality. One index probe per recipient.
+// $1 month (its first day), $2 last day, $3 municipality. One index probe per recipient; a recipient
+// the register holds no residence for drops out of the lateral join.
 const RESIDENCE_SQL = `
-WITH r AS (
-  SELECT (SELECT c.municipality FROM person_register_change c
-          WHERE c.person_code = p.person_code AND c.kind = 'RESIDENCE' AND c.effective_on <= $2::date
-          ORDER BY c.effective_on DESC, c.recorded_at DESC LIMIT 1) AS municipality
-  FROM (SELECT DISTINCT person_code FROM benefit_month WHERE month = $1::date) p)
+WITH p AS (SELECT DISTINCT person_code FROM benefit_month WHERE month = $1::date),
+r AS (
+  SELECT l.municipality FROM p CROSS JOIN LATERAL (
+    SELECT c.municipality FROM person_register_change c
+    WHERE c.person_code = p.person_code AND c.kind = 'RESIDENCE' AND c.effective_on <= $2::date
+    ORDER BY c.effective_on DESC, c.recorded_at DESC LIMIT 1) l)
 SELECT municipality, count(*)::int AS recipients, GROUPING(municipality)::int AS country
-FROM r WHERE municipality IS NOT NULL AND ($3::text IS NULL OR municipality = $3::text)
+FROM r WHERE $3::text IS NULL OR municipality = $3::text
 GROUP BY GROUPING SETS ((municipality), ())`;
 
-function statisticsStatements(first: string, last: string, municipality: string | null): Record<'status' | 'benefit' | 'service' | 'assistant' | 'granted' | 'residence', { sql: string; params: unknown[] }> {
+function statisticsStatements(first: string, last: string, municipality: string | null): Record<'status' | 'benefit' | 'service' | 'assistant' | 'residence', { sql: string; params: unknown[] }> {
   return {
-    granted: { sql: GRANTED_SQL, params: [first, municipality] },
     residence: { sql: RESIDENCE_SQL, params: [first, last, municipality] },
     status: { sql: STATUS_SQL, params: [first, last, municipality] },
     benefit: { sql: BENEFIT_SQL, params: [first, municipality] },
@@ -172,8 +167,8 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
   if (!month) throw new Error(`period "${q.period}" is not a month YYYY-MM`);
   const st = statisticsStatements(month.first, month.last, q.municipality ?? null);
   const registerLoaded = (await db.query('SELECT 1 FROM person_register_change LIMIT 1')).rows.length > 0;
-  const [status, benefit, service, assistant, granted, residence] = await Promise.all(
-    [st.status, st.benefit, st.service, st.assistant, st.granted, ...(registerLoaded ? [st.residence] : [])]
+  const [status, benefit, service, assistant, residence] = await Promise.all(
+    [st.status, st.benefit, st.service, st.assistant, ...(registerLoaded ? [st.residence] : [])]
       .map((s) => db.query<Row>(s.sql, s.params).then((r) => r.rows)),
   );
 
@@ -191,6 +186,7 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
     f.newPersons = Number(r.new_persons);
   }
   for (const r of benefit) {
+    if (Number(r.all_types) === 1) { target(r).recipients.granted = Number(r.recipients); continue; }
     const b = target(r).benefits[r.benefit_type as BenefitType];
     // numeric(12,2) sums keep two places in their text form: no float on the way.
     if (b) Object.assign(b, { recipients: Number(r.recipients), amountEur: String(r.amount) });
@@ -206,10 +202,9 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
     Object.assign(target(r).assistant, { clients: Number(r.clients), grantedHours: Number(r.granted), usedHours: Number(r.used) });
   }
 
-  for (const r of granted) target(r).recipients.granted = Number(r.recipients);
   if (registerLoaded) {
     for (const t of [country, ...byAtvk.values()]) t.recipients.byResidence = 0;
-    for (const r of residence) target(r).recipients.byResidence = Number(r.recipients);
+    for (const r of residence ?? []) target(r).recipients.byResidence = Number(r.recipients);
   }
 
   const listed = q.municipality

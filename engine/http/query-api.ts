@@ -76,9 +76,15 @@ async function ask(svc: QueryService, requesterId: string, input: QueryInput, re
   }
 }
 
+/**
+ * What a 503 without a gate's own figure tells the caller to wait: a partner that answered
+ * UNAVAILABLE or could not be reached. Long enough not to hammer it, short for a person waiting.
+ */
+export const PARTNER_RETRY_AFTER_MS = 5_000;
+
 function errorOutcome(e: unknown): Outcome {
   if (isHubError(e)) {
-    const retryAfterMs = (e as { retryAfterMs?: number }).retryAfterMs;
+    const retryAfterMs = (e as { retryAfterMs?: number }).retryAfterMs ?? (e.httpStatus === 503 ? PARTNER_RETRY_AFTER_MS : undefined);
     return { status: e.httpStatus, body: { error: e.toJSON() }, outcome: e.code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
   return { status: 500, body: { error: { code: 'HUB_ERR_INTERNAL', message: 'internal error; the request id is in the hub log' } }, outcome: 'HUB_ERR_INTERNAL' };

@@ -11,6 +11,8 @@ import { startVdeavkSimulator, type VdeavkSimulator } from '../../connectors/vde
 import { startBurvisSimulator, type BurvisSimulator } from '../../connectors/burvis/sandbox.ts';
 import { startSopaNotificationReceiver, type SopaNotificationReceiver } from '../../connectors/sopa/sandbox.ts';
 import { startLietisNotificationReceiver, type LietisNotificationReceiver } from '../../connectors/lietis/sandbox.ts';
+import { startPmlpSimulator, type PmlpSimulator } from '../../connectors/pmlp/sandbox.ts';
+import { startVzdSimulator, type VzdSimulator } from '../../connectors/vzd/sandbox.ts';
 import type { PartnerDef, RouteDef } from '../../engine/config/types.ts';
 import { createSigningIdentity, type SigningIdentity } from '../../engine/soap/signing.ts';
 import { TEST_PARTNERS, startTestHub, testSigningIdentity, type TestHub } from '../helpers/hub.ts';
@@ -21,6 +23,9 @@ export interface AgencyWorld {
   burvis: BurvisSimulator;
   sopa: SopaNotificationReceiver;
   lietis: LietisNotificationReceiver;
+  /** The registers: PMLP's population register and VZD's cadastre. */
+  pmlp: PmlpSimulator;
+  vzd: VzdSimulator;
   /** The keys VDEĀVK and NVA sign their pushes with (their certificates are the registered ones). */
   keys: { vdeavk: SigningIdentity; burvis: SigningIdentity };
   /** The route files this hub was started with (HUB_CONFIG_DIR for the operator CLI). */
@@ -50,9 +55,10 @@ export const FAST_RETRY = 'onError: { retry: { attempts: 4, backoff: exponential
 export async function startWorld(opts: WorldOptions = {}): Promise<AgencyWorld> {
   const hubCertPem = (await testSigningIdentity()).certPem;
   const keys = { vdeavk: await createSigningIdentity('VDEAVK test'), burvis: await createSigningIdentity('NVA test') };
-  const [vdeavk, burvis, sopa, lietis] = await Promise.all([
+  const [vdeavk, burvis, sopa, lietis, pmlp, vzd] = await Promise.all([
     startVdeavkSimulator({ hubCertPem, identity: keys.vdeavk }), startBurvisSimulator({ hubCertPem, identity: keys.burvis }),
     startSopaNotificationReceiver({}), startLietisNotificationReceiver({ hubCertPem }),
+    startPmlpSimulator({ hubCertPem }), startVzdSimulator({ hubCertPem }),
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'spolis-routes-'));
   for (const name of readdirSync('routes').filter((n) => n.endsWith('.yaml'))) {
@@ -71,14 +77,16 @@ export async function startWorld(opts: WorldOptions = {}): Promise<AgencyWorld> 
   partners.push(
     { id: 'vdeavk', system: 'vdeavk', keyHashes: [], endpoint: vdeavk.url, certificate: vdeavk.certPem, policies },
     { id: 'burvis', system: 'burvis', keyHashes: [], endpoint: burvis.url, certificate: burvis.certPem, policies },
+    { id: 'pmlp', system: 'pmlp', keyHashes: [], endpoint: pmlp.url, certificate: pmlp.certPem, policies },
+    { id: 'vzd', system: 'vzd', keyHashes: [], endpoint: vzd.url, certificate: vzd.certPem, policies },
   );
   const hub = await startTestHub({ configDir: dir, partners });
   return {
-    hub, vdeavk, burvis, sopa, lietis, keys, dir,
+    hub, vdeavk, burvis, sopa, lietis, pmlp, vzd, keys, dir,
     route: (id) => hub.hub.config.routes.find((r) => r.id === id)!,
     async stop() {
       await hub.stop();
-      await Promise.all([vdeavk.close(), burvis.close(), sopa.close(), lietis.close()]);
+      await Promise.all([vdeavk.close(), burvis.close(), sopa.close(), lietis.close(), pmlp.close(), vzd.close()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

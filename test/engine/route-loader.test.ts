@@ -117,7 +117,7 @@ describe('route-loader', () => {
     ]);
     assert.match(problems[1], /unknown outbound "spolis\/upsert"/);
     assert.match(problems[2], /not allowed on a to step; allowed: to, options/);
-    assert.match(problems[4], /"vsa" is not allowed; valid: sopa, lietis, gvs, vdeavk, vsaa, burvis, spolis/);
+    assert.match(problems[4], /"vsa" is not allowed; valid: sopa, lietis, gvs, vdeavk, vsaa, burvis, pmlp, vzd, spolis, lm/);
   });
 
   it('reports an id that is not the file stem', () => {

@@ -9,10 +9,14 @@
  * household whose status covers the month, hours used never exceed hours granted and no assistant
  * has more than three clients of at most 160 hours. So the planted cases, and only they, are
  * findings, which `planted` lists as [rule, record keys] for the planted month.
+ *
+ * PMLP's register holds every generated person with one declared residence since 2015 in the
+ * municipality of their household (so rules 8 and 9 find nothing generated) and no deaths (so
+ * rule 7 finds nothing generated), topped up to `registerPersons` with persons no record names.
  */
 import { readFileSync } from 'node:fs';
 import type { Db, Store } from '../../store/index.ts';
-import type { Decision } from '../../schemas/canonical/model.ts';
+import type { Decision, RegisterChange } from '../../schemas/canonical/model.ts';
 import { applyRecords, assistant, benefit, status } from './fixture.ts';
 
 export interface NationalOptions {
@@ -27,12 +31,14 @@ export interface NationalOptions {
   plantedMonth: string;
   /** Planted cases per rule (rule 5: assistants with five clients each). */
   plantedPerRule: number;
+  /** Persons in PMLP's register (issue 12): every generated person, topped up with persons no record names. */
+  registerPersons: number;
 }
 
 /** About 2.4 million records: the national scale of issue 6. */
 export const NATIONAL: NationalOptions = {
   households: 50_000, otherBenefitsPerMonth: 120_000, servicesPerMonth: 30_000, assistantClients: 10_000,
-  plantedMonth: '2026-06', plantedPerRule: 20,
+  plantedMonth: '2026-06', plantedPerRule: 20, registerPersons: 250_000,
 };
 
 export type Planted = [number, string[]][];
@@ -98,6 +104,20 @@ SELECT p.atvk[1 + c % p.n], p.src[1 + c % p.n], 'AS-' || c, mo.month, '34' || lp
   jsonb_build_object('kind', 'assistant-month', 'decisionId', 'AS-' || c, 'month', to_char(mo.month, 'YYYY-MM')), md5('AS-' || c || mi), ${TAIL}
 FROM ${P}, ${MONTHS}, generate_series(1, $3::int) c`;
 
+/**
+ * One residence per person since 2015: household members and the persons of other benefits (32…,
+ * household index / 3, as MEMBER_SQL numbers them), assistant clients (34…, as ASSISTANT_SQL
+ * places them), and persons no record names (38…). $3 households, $4 assistant clients, $5 extra.
+ */
+const REGISTER_SQL = `
+INSERT INTO person_register_change (change_id, person_code, kind, effective_on, municipality, address_code, recorded_at, source)
+SELECT 'G-' || c.code, c.code, 'RESIDENCE', date '2015-01-01', c.atvk, lpad((c.i * 7919 % 1000000000)::text, 9, '0'), timestamptz '2015-01-02 00:00:00Z', 'pull'
+FROM (
+  SELECT i, '32' || lpad(i::text, 9, '0') AS code, p.atvk[1 + (i / 3) % p.n] AS atvk FROM ${P}, generate_series(0, $3::int * 3 + 1000) i
+  UNION ALL SELECT c, '34' || lpad(c::text, 9, '0'), p.atvk[1 + c % p.n] FROM ${P}, generate_series(1, $4::int) c
+  UNION ALL SELECT i, '38' || lpad(i::text, 9, '0'), p.atvk[1 + i % p.n] FROM ${P}, generate_series(1, $5::int) i
+) c`;
+
 /** Writes the generated year; returns rows per table and seconds taken. */
 export async function generateNational(db: Db, o: NationalOptions, log: (s: string) => void = () => {}): Promise<{ rows: Record<string, number>; seconds: number }> {
   const atvk = MUNICIPALITIES.map((m) => m.atvk);
@@ -115,6 +135,8 @@ export async function generateNational(db: Db, o: NationalOptions, log: (s: stri
   await step('benefit_month', OTHER_SQL, [atvk, src, o.otherBenefitsPerMonth, o.households]);
   await step('service_decision', SERVICE_SQL, [atvk, src, o.servicesPerMonth]);
   await step('assistant_month', ASSISTANT_SQL, [atvk, src, o.assistantClients]);
+  const extra = Math.max(0, o.registerPersons - (o.households * 3 + 1001) - o.assistantClients);
+  await step('person_register_change', REGISTER_SQL, [atvk, src, o.households, o.assistantClients, extra]);
   return { rows, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -130,6 +152,11 @@ function day(month: string, months: number, days = 0): string {
  */
 export async function plantCases(store: Store, o: NationalOptions): Promise<Planted> {
   const m = o.plantedMonth;
+  const changes: RegisterChange[] = [];
+  const lives = (person: string, mu: { atvk: string }, from = '2020-01-01'): void => {
+    changes.push({ changeId: `PL-R-${person}-${from}`, personCode: person, kind: 'RESIDENCE', effectiveOn: from, municipality: mu.atvk,
+      addressCode: '100000001', recordedAt: `${from}T12:00:00.000Z` });
+  };
   const muni = (i: number) => MUNICIPALITIES[i % MUNICIPALITIES.length];
   const key = (mu: { atvk: string; system: string }, id: string, month?: string) => [mu.atvk, mu.system, id, month].filter(Boolean).join('/');
   const records: Decision[] = [];
@@ -155,6 +182,31 @@ export async function plantCases(store: Store, o: NationalOptions): Promise<Plan
     records.push(status(e.atvk, `PL6-S-${i}`, 'NEEDY', day(m, -3), day(m, 3, -1), `PL6-HA-${i}`, [p6]),
       status(f.atvk, `PL6-S-${i}`, 'LOW_INCOME', day(m, 0), day(m, 6, -1), `PL6-HB-${i}`, [p6]));
     planted.push([6, [key(e, `PL6-S-${i}`), key(f, `PL6-S-${i}`)].sort()]);
+    // 7: an OTHER benefit for the month to a person who died on the 11th of the month before.
+    const g = muni(i + 20), p7 = code('35', ++person);
+    lives(p7, g);
+    changes.push({ changeId: `PL7-D-${i}`, personCode: p7, kind: 'DEATH', effectiveOn: day(m, -1, 10), recordedAt: `${day(m, -1, 14)}T09:00:00.000Z` });
+    records.push(benefit(g.atvk, `PL7-B-${i}`, 'OTHER', p7, '12.00', m));
+    planted.push([7, [key(g, `PL7-B-${i}`, m)]]);
+    // 8 and 9 at once: GMI under the payer's own status to a person who lives elsewhere (rule 2 is
+    // satisfied by the status, whose member then lives outside its municipality).
+    const h = muni(i + 24), elsewhere = muni(i + 25), p8 = code('35', ++person);
+    lives(p8, elsewhere);
+    records.push(status(h.atvk, `PL8-S-${i}`, 'NEEDY', day(m, -2), day(m, 4, -1), `PL8-H-${i}`, [p8]),
+      benefit(h.atvk, `PL8-B-${i}`, 'GMI', p8, '88.00', m));
+    planted.push([8, [key(h, `PL8-B-${i}`, m)]], [9, [key(h, `PL8-S-${i}`)]]);
+    // 9 alone: a two-person household whose second member lives in another municipality.
+    const k = muni(i + 28), away = muni(i + 29), q1 = code('35', ++person), q2 = code('35', ++person);
+    lives(q1, k);
+    lives(q2, away);
+    records.push(status(k.atvk, `PL9-S-${i}`, 'LOW_INCOME', day(m, -1), day(m, 5, -1), `PL9-H-${i}`, [q1, q2]));
+    planted.push([9, [key(k, `PL9-S-${i}`)]]);
+    // None: moved from one municipality to another on the 16th; the new one grants and pays the month.
+    const from = muni(i + 32), to = muni(i + 33), mover = code('35', ++person);
+    lives(mover, from);
+    lives(mover, to, day(m, 0, 15));
+    records.push(status(to.atvk, `PLN-S-${i}`, 'NEEDY', day(m, 0), day(m, 6, -1), `PLN-H-${i}`, [mover]),
+      benefit(to.atvk, `PLN-B-${i}`, 'HOUSING', mover, '35.00', m));
   }
   // 5: an assistant with five clients of 160 hours in five municipalities: 800 hours.
   for (let i = 0; i < Math.ceil(o.plantedPerRule / 2); i++) {
@@ -167,5 +219,6 @@ export async function plantCases(store: Store, o: NationalOptions): Promise<Plan
     planted.push([5, keys.sort()]);
   }
   await applyRecords(store, records);
+  await store.storeRegisterChanges(changes, 'pull');
   return planted;
 }

@@ -70,7 +70,7 @@ describe('POST /api/v1/query/{service} (VSAA EP50–52 through the hub)', functi
     it('404 for an unknown service, listing the valid ones', async () => {
       const r = await ask(th.url, 'vsaa-ep53', { personCode: full, purpose: PURPOSE });
       assert.deepEqual([r.status, r.body.error.code], [404, 'HUB_ERR_QUERY_SERVICE']);
-      assert.match(r.body.error.message, /valid: burvis-profile, vdeavk-opinions, vsaa-ep50, vsaa-ep51, vsaa-ep52/);
+      assert.match(r.body.error.message, /valid: burvis-profile, pmlp-person, vdeavk-opinions, vsaa-ep50, vsaa-ep51, vsaa-ep52, vzd-property/);
     });
 
     it('403 for a partner the route does not list (deny by default)', async () => {

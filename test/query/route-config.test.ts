@@ -31,7 +31,7 @@ describe('query routes and the partners they call (load-time checks)', () => {
   it('loads the bundled query routes, with the vsaa partner\'s policies', () => {
     const config = loadConfig('routes', builtinRegistry());
     const services = config.routes.flatMap((r) => ('query' in r.from ? [r.from.query.service] : [])).sort();
-    assert.deepEqual(services, ['burvis-profile', 'vdeavk-opinions', 'vsaa-ep50', 'vsaa-ep51', 'vsaa-ep52']);
+    assert.deepEqual(services, ['burvis-profile', 'pmlp-person', 'vdeavk-opinions', 'vsaa-ep50', 'vsaa-ep51', 'vsaa-ep52', 'vzd-property']);
     const vsaa = config.partners.find((p) => p.id === 'vsaa')!;
     assert.deepEqual(partnerPolicies(vsaa), { rateLimit: { perSecond: 20, maxWaitMs: 2000 }, circuitBreaker: { failures: 5, openMs: 30_000 }, timeoutMs: 10_000 });
   });
@@ -39,7 +39,7 @@ describe('query routes and the partners they call (load-time checks)', () => {
   it('names a misspelled call component with the near name and the valid ones', () => {
     const p = lint({ 'vsaa-ep51-query.yaml': (t) => t.replace('call: vsaa/get-granted-amounts', 'call: vsaa/get-granted-amount') });
     assert.equal(p.length, 1, p.join('\n'));
-    assert.match(p[0], /vsaa-ep51-query\.yaml:6: steps\[0\]\.call: unknown call "vsaa\/get-granted-amount" \(did you mean "vsaa\/get-granted-amounts"\?\); valid: burvis\/get-profile, vdeavk\/get-opinions, vsaa\/get-deductions, vsaa\/get-granted-amounts, vsaa\/get-payments/);
+    assert.match(p[0], /vsaa-ep51-query\.yaml:6: steps\[0\]\.call: unknown call "vsaa\/get-granted-amount" \(did you mean "vsaa\/get-granted-amounts"\?\); valid: burvis\/get-profile, pmlp\/get-person, vdeavk\/get-opinions, vsaa\/get-deductions, vsaa\/get-granted-amounts, vsaa\/get-payments, vzd\/get-property/);
   });
 
   it('refuses a call step outside a query route, other steps in a query route, and two routes of one service', () => {

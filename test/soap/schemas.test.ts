@@ -95,7 +95,7 @@ describe('SOAP contracts (schemas/wsdl, schemas/xsd)', function () {
   after(() => scratch.dispose());
 
   it('has a WSDL and an XSD for every partner service and hub endpoint', () => {
-    const expected = ['burvis-municipal', 'hub-burvis', 'hub-vdeavk', 'lietis-inbound', 'vdeavk-universal', 'vsaa-ep'];
+    const expected = ['burvis-municipal', 'hub-burvis', 'hub-vdeavk', 'lietis-inbound', 'pmlp-fpr', 'vdeavk-universal', 'vsaa-ep', 'vzd-property'];
     assert.deepEqual(wsdls, expected.map((n) => `${n}.wsdl`));
     assert.deepEqual(xsds, expected.map((n) => `${n}.xsd`));
   });
