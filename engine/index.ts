@@ -7,6 +7,7 @@ export * from './core/errors.ts';
 export * from '../schemas/canonical/model.ts';
 export * from './components/specs.ts';
 export { compact, mapCode, quoteIfCanonical } from './components/mapping.ts';
+export { socketsConfig, socketsOf } from './components/sockets.ts';
 export type { RouteDef, PartnerDef, HubConfig, Step, Trigger, RetryPolicy } from './config/types.ts';
 export { Registry } from './components/registry.ts';
 export { createLogger, maskPersonCodes, type Logger } from './core/logger.ts';

@@ -16,7 +16,7 @@
  * not judged by 8 and 9 (nothing to compare with).
  */
 import type { Db } from './db.ts';
-import { maskPersonCode, type ReportMonth } from './report-common.ts';
+import { maskPersonCode } from './report-common.ts';
 import { rec, where, type CheckPart, type R } from './check-rules.ts';
 
 export const REGISTER_TABLE = 'person_register_change';

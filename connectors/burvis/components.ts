@@ -8,17 +8,12 @@ import { createHash } from 'node:crypto';
 import {
   ConnectorError, ValidationError, defineCall, defineDelivery, definePull,
   type BurvisProfile, type Call, type CallSpec, type CoParticipation, type Delivery, type DeliverySpec, type Pull, type PullSpec,
-  type SigningIdentity,
+  type SigningIdentity, socketsConfig, socketsOf,
 } from '../../engine/index.ts';
 import { createBurvisClient, type BurvisClient } from './outbound.ts';
 import { MAX_PAGE_SIZE, MINISTRY_REQUESTER } from './messages.ts';
 
-const CONFIG = {
-  type: 'object', additionalProperties: false,
-  properties: {
-    maxSockets: { type: 'integer', minimum: 1, maximum: 1024, default: 32, description: 'Connections kept open to NVA for this component.' },
-  },
-};
+const CONFIG = socketsConfig('NVA');
 
 interface Target { endpoint: string; certPem: string }
 
@@ -35,7 +30,7 @@ function clientPool(identity: SigningIdentity, options: Record<string, unknown>)
       if (!c) {
         c = createBurvisClient({
           baseUrl: target.endpoint, identity, burvisCertPem: target.certPem,
-          maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
+          maxSockets: socketsOf(options),
         });
         clients.set(key, c);
       }

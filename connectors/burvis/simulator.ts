@@ -9,8 +9,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { createSigningIdentity, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, xmlFields, type BurvisProfile, type CanonicalXml, type SigningIdentity } from '../../engine/index.ts';
+import { createSigningIdentity, postSoap, signEnvelope, soapEnvelope, xmlFields, type BurvisProfile, type SigningIdentity } from '../../engine/index.ts';
 import { acceptSignedRequest, RequestIdMemory, startLoopbackServer, type OutageSwitches } from '../../engine/simulators/index.ts';
+import { agencyReplies } from '../../engine/simulators/index.ts';
 import { BURVIS_NS, HUB_BURVIS_NS, MINISTRY_REQUESTER, SUBMIT_PROFILING_CHANGES, profileFields, type BurvisErrorCode, type BurvisOperationName } from './messages.ts';
 import { burvisDataSet, type BurvisDataOptions, type BurvisDataSet } from './simulator-data.ts';
 import { BurvisFault, answer, operationOf, readRequest, type BurvisBook, type CoParticipationRecord } from './simulator-operations.ts';
@@ -115,14 +116,7 @@ export async function startBurvisSimulator(opts: BurvisSimulatorOptions): Promis
   };
 
   /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
-  const send = (res: ServerResponse, status: number, payload: CanonicalXml): void => {
-    res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(signSoapBody(payload, identity));
-  };
-
-  const fault = (res: ServerResponse, f: BurvisFault): void => {
-    sim.stats.faults[f.errorCode] = (sim.stats.faults[f.errorCode] ?? 0) + 1;
-    send(res, 500, soapFault(BURVIS_NS, { faultcode: f.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: f.message, errorCode: f.errorCode }));
-  };
+  const { answer: send, fault } = agencyReplies(identity, BURVIS_NS, () => sim.stats);
 
   /** RequestIds are the requester's: a repeat with the same content is a retry, with other content an error. */
   const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {

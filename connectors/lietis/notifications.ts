@@ -8,19 +8,14 @@ import {
   SchemeAgents,
   ConnectorError, childElements, defineDelivery, faultToError, postSoap, readSoapFault, signSoapBody, textOf, verifyEnvelope,
   type BurvisProfile, type Delivery, type DeliveryResult, type DeliverySpec, type DeliveryTarget, type SigningIdentity,
-  type SoapFault, type SoapHttpResponse,
+  type SoapFault, type SoapHttpResponse, socketsConfig, socketsOf,
 } from '../../engine/index.ts';
 import {
   LIETIS_INBOUND_NS, LIETIS_NOTIFICATION_TYPE, RECEIVE_NOTIFICATION_ACTION, receiveNotification,
 } from './notification-contract.ts';
 
 const OPERATION = 'ReceiveNotification';
-const CONFIG = {
-  type: 'object', additionalProperties: false,
-  properties: {
-    maxSockets: { type: 'integer', minimum: 1, maximum: 256, default: 8, description: 'Connections kept open to LIETIS.' },
-  },
-};
+const CONFIG = socketsConfig('LIETIS', { max: 256, default: 8 });
 
 export interface LietisNotifierOptions {
   /** The hub's signing key and certificate (the one LIETIS has registered). */
@@ -72,7 +67,7 @@ export function createLietisNotifier(opts: LietisNotifierOptions): Delivery<Burv
 export const lietisNotifyProfile: DeliverySpec<'burvis.profile'> = defineDelivery({
   name: 'lietis/notify-profile', status: 'beta', system: 'lietis', receiver: 'municipality', accepts: 'burvis.profile', config: CONFIG,
   summary: 'Notifies LIETIS (Daugavpils) of a BURVIS profiling change: signed SOAP ReceiveNotification with the profile\'s fields, answered Accepted true.',
-  create: (options, ctx) => createLietisNotifier({ identity: ctx.identity, maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined }),
+  create: (options, ctx) => createLietisNotifier({ identity: ctx.identity, maxSockets: socketsOf(options) }),
 });
 
 function notConfigured(target: DeliveryTarget, key: string, what: string): ConnectorError {

@@ -5,17 +5,12 @@
  * certificate come from the pmlp partner of partners.yaml (the engine resolves them into `ctx.target`).
  */
 import {
-  defineCall, definePull, type Call, type CallContext, type CallSpec, type Pull, type PullSpec, type RegisterChange,
+  defineCall, definePull, type Call, type CallContext, type CallSpec, type Pull, type PullSpec, type RegisterChange, socketsConfig, socketsOf,
 } from '../../engine/index.ts';
 import { createPmlpClient, type PmlpClient } from './outbound.ts';
 import { MAX_PAGE_SIZE } from './messages.ts';
 
-const CONFIG = {
-  type: 'object', additionalProperties: false,
-  properties: {
-    maxSockets: { type: 'integer', minimum: 1, maximum: 1024, default: 32, description: 'Connections kept open to PMLP for this component.' },
-  },
-};
+const CONFIG = socketsConfig('PMLP');
 
 /** RequesterId and Purpose of the scheduled pull: the Ministry reads for its own cross-checks. */
 export const PULL_REQUESTER = 'LM';
@@ -24,7 +19,7 @@ export const PULL_PURPOSE = 'SPOLIS: scheduled synchronisation of deaths and dec
 /** The component's client; each call brings its own deadline. */
 const clientOf = (options: Record<string, unknown>, ctx: CallContext): PmlpClient => createPmlpClient({
   baseUrl: ctx.target.endpoint, identity: ctx.identity, pmlpCertPem: ctx.target.certPem,
-  maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
+  maxSockets: socketsOf(options),
 });
 
 export const pmlpGetPerson: CallSpec = defineCall({

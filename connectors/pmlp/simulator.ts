@@ -8,8 +8,9 @@
  * and timeouts, and record changes through `data.addChange`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createSigningIdentity, signSoapBody, soapFault, soapPayload, type CanonicalXml, type RegisterChange, type SigningIdentity } from '../../engine/index.ts';
+import { createSigningIdentity, soapPayload, type CanonicalXml, type RegisterChange, type SigningIdentity } from '../../engine/index.ts';
 import { acceptSignedRequest, RequestIdMemory, startLoopbackServer, type OutageSwitches } from '../../engine/simulators/index.ts';
+import { agencyReplies, RateWindows } from '../../engine/simulators/index.ts';
 import {
   PMLP_NS, PMLP_OPERATIONS, PMLP_SERVICE, PmlpFieldError, RATE_LIMIT_PER_SECOND, changeFields, personFields, type PmlpErrorCode,
 } from './messages.ts';
@@ -73,9 +74,8 @@ export function inRigaTime(iso: string): string {
 export async function startPmlpSimulator(opts: PmlpSimulatorOptions): Promise<PmlpSimulator> {
   const identity = opts.identity ?? await createSigningIdentity('PMLP simulator');
   const data = pmlpDataSet(opts.data);
-  const limit = opts.rateLimitPerSecond ?? RATE_LIMIT_PER_SECOND;
+  const rate = new RateWindows(opts.rateLimitPerSecond ?? RATE_LIMIT_PER_SECOND);
   const requesters = new Set(opts.requesters ?? [...activeMunicipalities().map((m) => m.atvk), 'LM']);
-  const windows = new Map<string, number[]>();
   const seen = new RequestIdMemory();
   const replies = new Map<string, CanonicalXml>();
 
@@ -84,7 +84,7 @@ export async function startPmlpSimulator(opts: PmlpSimulatorOptions): Promise<Pm
     refuseConnections: (on) => server.refuseConnections(on),
     reset() {
       sim.switches = defaultSwitches();
-      windows.clear();
+      rate.clear();
       seen.clear();
       replies.clear();
       sim.stats = { requests: 0, faults: {} };
@@ -92,25 +92,7 @@ export async function startPmlpSimulator(opts: PmlpSimulatorOptions): Promise<Pm
     close: () => server.close(),
   };
 
-  /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
-  const answer = (res: ServerResponse, status: number, payload: CanonicalXml): void => {
-    res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(signSoapBody(payload, identity));
-  };
-
-  const fault = (res: ServerResponse, f: PmlpFault): void => {
-    sim.stats.faults[f.errorCode] = (sim.stats.faults[f.errorCode] ?? 0) + 1;
-    answer(res, 500, soapFault(PMLP_NS, { faultcode: f.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: f.message, errorCode: f.errorCode }));
-  };
-
-  /** Sliding one-second window per requester; a refused request does not count. */
-  const admit = (requester: string): boolean => {
-    const now = performance.now();
-    const w = (windows.get(requester) ?? []).filter((t) => now - t < 1000);
-    windows.set(requester, w);
-    if (w.length >= limit) return false;
-    w.push(now);
-    return true;
-  };
+  const { answer, fault } = agencyReplies(identity, PMLP_NS, () => sim.stats);
 
   const respond = (r: PmlpRequest): CanonicalXml => {
     if (r.mode === 'person') {
@@ -131,7 +113,7 @@ export async function startPmlpSimulator(opts: PmlpSimulatorOptions): Promise<Pm
       });
       if (!accepted) return;
       const r = readRequest(accepted.payload);
-      if (!admit(r.requesterId)) throw new PmlpFault('UNAVAILABLE', `more than ${limit} requests a second from ${r.requesterId}; retry later`);
+      if (!rate.admit(r.requesterId)) throw new PmlpFault('UNAVAILABLE', `more than ${rate.perSecond} requests a second from ${r.requesterId}; retry later`);
       if (seen.conflicts(r.requesterId, r.requestId, accepted.payload!)) {
         throw new PmlpFault('INVALID_REQUEST', `RequestId ${r.requestId} was already used for another request; use a new RequestId for each request`);
       }

@@ -8,17 +8,12 @@
 import {
   SchemeAgents,
   ConnectorError, defineDelivery,
-  type BurvisProfile, type Delivery, type DeliveryRequest, type DeliveryResult, type DeliverySpec, type DeliveryTarget,
+  type BurvisProfile, type Delivery, type DeliveryRequest, type DeliveryResult, type DeliverySpec, type DeliveryTarget, socketsConfig, socketsOf,
 } from '../../engine/index.ts';
 import { SOPA_NOTIFICATIONS_PATH, SOPA_NOTIFICATION_TYPE, type SopaNotification } from './notification-contract.ts';
 import { postJson, type WebhookResponse } from './webhook-client.ts';
 
-const CONFIG = {
-  type: 'object', additionalProperties: false,
-  properties: {
-    maxSockets: { type: 'integer', minimum: 1, maximum: 256, default: 8, description: 'Connections kept open to each SOPA instance.' },
-  },
-};
+const CONFIG = socketsConfig('each SOPA instance', { max: 256, default: 8 });
 
 export interface SopaNotifierOptions {
   /** Connections kept open per SOPA host. @defaultValue 8 */
@@ -58,7 +53,7 @@ export function createSopaNotifier(opts: SopaNotifierOptions = {}): Delivery<Bur
 export const sopaNotifyProfile: DeliverySpec<'burvis.profile'> = defineDelivery({
   name: 'sopa/notify-profile', status: 'beta', system: 'sopa', receiver: 'municipality', accepts: 'burvis.profile', config: CONFIG,
   summary: 'Notifies the municipality\'s SOPA of a BURVIS profiling change: JSON webhook POST {notificationId, type, municipality, profile} with SOPA\'s bearer token; a repeat is answered 200 and counts as delivered.',
-  create: (options) => createSopaNotifier({ maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined }),
+  create: (options) => createSopaNotifier({ maxSockets: socketsOf(options) }),
 });
 
 function notConfigured(target: DeliveryTarget, key: string, what: string): ConnectorError {

@@ -5,17 +5,12 @@
  * partner of partners.yaml (the engine resolves them into `ctx.target`).
  */
 import {
-  defineCall, definePull, type AssistantOpinion, type Call, type CallContext, type CallSpec, type Pull, type PullSpec,
+  defineCall, definePull, type AssistantOpinion, type Call, type CallContext, type CallSpec, type Pull, type PullSpec, socketsConfig, socketsOf,
 } from '../../engine/index.ts';
 import { createVdeavkClient, type VdeavkClient } from './outbound.ts';
 import { MAX_PAGE_SIZE } from './messages.ts';
 
-const CONFIG = {
-  type: 'object', additionalProperties: false,
-  properties: {
-    maxSockets: { type: 'integer', minimum: 1, maximum: 1024, default: 32, description: 'Connections kept open to VDEĀVK for this component.' },
-  },
-};
+const CONFIG = socketsConfig('VDEĀVK');
 
 /** RequesterId and Purpose of the scheduled pull: the Ministry reads for its own cross-checks. */
 export const PULL_REQUESTER = 'LM';
@@ -24,7 +19,7 @@ export const PULL_PURPOSE = 'SPOLIS: scheduled synchronisation of assistant-serv
 /** The component's client; each call brings its own deadline. */
 const clientOf = (options: Record<string, unknown>, ctx: CallContext): VdeavkClient => createVdeavkClient({
   baseUrl: ctx.target.endpoint, identity: ctx.identity, vdeavkCertPem: ctx.target.certPem,
-  maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
+  maxSockets: socketsOf(options),
 });
 
 export const vdeavkGetOpinions: CallSpec = defineCall({

@@ -10,11 +10,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSigningIdentity, postSoap, signEnvelope, signSoapBody, soapEnvelope, soapFault, soapPayload, xmlFields, type AssistantOpinion, type CanonicalXml, type SigningIdentity } from '../../engine/index.ts';
+import { createSigningIdentity, postSoap, signEnvelope, soapEnvelope, soapPayload, xmlFields, type AssistantOpinion, type CanonicalXml, type SigningIdentity } from '../../engine/index.ts';
 import { acceptSignedRequest, RequestIdMemory, startLoopbackServer, type OutageSwitches } from '../../engine/simulators/index.ts';
+import { agencyReplies } from '../../engine/simulators/index.ts';
 import {
-  HUB_VDEAVK_NS, HUB_VDEAVK_OPERATION, MAX_PUSH_OPINIONS, MAX_TOKEN, VDEAVK_NS, VDEAVK_OPERATION, canonicalOpinion,
-  opinionElement, opinionFields, type VdeavkErrorCode,
+  HUB_VDEAVK_NS, HUB_VDEAVK_OPERATION, MAX_PUSH_OPINIONS, MAX_TOKEN, VDEAVK_NS, VDEAVK_OPERATION, canonicalOpinion, opinionElement, opinionFields, type VdeavkErrorCode,
 } from './messages.ts';
 import { readRequest, type VdeavkRequest } from './simulator-request.ts';
 import { SchemaViolation, token } from './xsd-values.ts';
@@ -98,15 +98,7 @@ export async function startVdeavkSimulator(opts: VdeavkSimulatorOptions): Promis
     close: () => server.close(),
   };
 
-  /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
-  const answer = (res: ServerResponse, status: number, payload: CanonicalXml): void => {
-    res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(signSoapBody(payload, identity));
-  };
-
-  const fault = (res: ServerResponse, f: VdeavkFault): void => {
-    sim.stats.faults[f.errorCode] = (sim.stats.faults[f.errorCode] ?? 0) + 1;
-    answer(res, 500, soapFault(VDEAVK_NS, { faultcode: f.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: f.message, errorCode: f.errorCode }));
-  };
+  const { answer, fault } = agencyReplies(identity, VDEAVK_NS, () => sim.stats);
 
   /** Remembers each RequestId's content: the same id again must be the same request (a retry). */
   const respond = (r: VdeavkRequest): CanonicalXml => {

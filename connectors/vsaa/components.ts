@@ -5,17 +5,12 @@
  * and what is left to check here is VSAA's own rule on the period (at most 24 months).
  */
 import {
-  ValidationError, defineCall, type Call, type CallContext, type CallRequest, type CallSpec,
+  ValidationError, defineCall, type Call, type CallContext, type CallRequest, type CallSpec, socketsConfig, socketsOf,
 } from '../../engine/index.ts';
 import { createVsaaClient, defaultPeriod } from './outbound.ts';
 import { MAX_PERIOD_MONTHS, monthsBetween, type VsaaPeriod, type VsaaService } from './messages.ts';
 
-const CONFIG = {
-  type: 'object', additionalProperties: false,
-  properties: {
-    maxSockets: { type: 'integer', minimum: 1, maximum: 1024, default: 32, description: 'Connections kept open to VSAA for this service.' },
-  },
-};
+const CONFIG = socketsConfig('VSAA');
 
 const shift = (month: string, by: number): string => {
   const i = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + by;
@@ -41,7 +36,7 @@ export function vsaaPeriod(req: Pick<CallRequest, 'periodFrom' | 'periodTo'>, no
 function vsaaCall(service: VsaaService, options: Record<string, unknown>, ctx: CallContext): Call {
   const client = createVsaaClient({
     baseUrl: ctx.target.endpoint, identity: ctx.identity, vsaaCertPem: ctx.target.certPem,
-    maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
+    maxSockets: socketsOf(options),
   });
   return {
     async call(req, { timeoutMs }) {

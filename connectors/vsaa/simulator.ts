@@ -7,8 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { childElements, createSigningIdentity, leafValues, normalizePersonCode, personCodeProblem, signSoapBody, soapFault, soapPayload, type XElement, type CanonicalXml, type SigningIdentity, type XmlFields } from '../../engine/index.ts';
+import { childElements, createSigningIdentity, leafValues, normalizePersonCode, personCodeProblem, soapPayload, type XElement, type SigningIdentity, type XmlFields } from '../../engine/index.ts';
 import { acceptSignedRequest, RequestIdMemory, startLoopbackServer, type OutageSwitches } from '../../engine/simulators/index.ts';
+import { agencyReplies, RateWindows } from '../../engine/simulators/index.ts';
 import { VSAA_NS, VSAA_OPERATIONS, periodProblem, type VsaaErrorCode, type VsaaOperation } from './messages.ts';
 import { vsaaDataSet, type VsaaDataOptions, type VsaaDataSet, type VsaaPerson } from './simulator-data.ts';
 
@@ -61,9 +62,8 @@ function allMunicipalities(): string[] {
 export async function startVsaaSimulator(opts: VsaaSimulatorOptions): Promise<VsaaSimulator> {
   const identity = opts.identity ?? await createSigningIdentity('VSAA simulator');
   const data = vsaaDataSet(opts.data);
-  const limit = opts.rateLimitPerSecond ?? 20;
+  const rate = new RateWindows(opts.rateLimitPerSecond ?? 20);
   const requesters = new Set(opts.requesters ?? allMunicipalities());
-  const windows = new Map<string, number[]>();
   const seen = new RequestIdMemory();
 
   const sim: VsaaSimulator = {
@@ -71,33 +71,14 @@ export async function startVsaaSimulator(opts: VsaaSimulatorOptions): Promise<Vs
     refuseConnections: (on) => server.refuseConnections(on),
     reset() {
       sim.switches = defaultSwitches();
-      windows.clear();
+      rate.clear();
       seen.clear();
       sim.stats = { requests: 0, faults: {} };
     },
     close: () => server.close(),
   };
 
-  /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
-  const answer = (res: ServerResponse, status: number, payload: CanonicalXml): void => {
-    const xml = signSoapBody(payload, identity);
-    res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(xml);
-  };
-
-  const fault = (res: ServerResponse, f: Fault): void => {
-    sim.stats.faults[f.errorCode] = (sim.stats.faults[f.errorCode] ?? 0) + 1;
-    answer(res, 500, soapFault(VSAA_NS, { faultcode: f.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: f.message, errorCode: f.errorCode }));
-  };
-
-  /** Sliding one-second window per requester; a refused request does not count. */
-  const admit = (requester: string): boolean => {
-    const now = performance.now();
-    const w = (windows.get(requester) ?? []).filter((t) => now - t < 1000);
-    windows.set(requester, w);
-    if (w.length >= limit) return false;
-    w.push(now);
-    return true;
-  };
+  const { answer, fault } = agencyReplies(identity, VSAA_NS, () => sim.stats);
 
   const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {
     try {
@@ -110,7 +91,7 @@ export async function startVsaaSimulator(opts: VsaaSimulatorOptions): Promise<Vs
       const operation = Object.values(VSAA_OPERATIONS).find((o) => payload?.uri === VSAA_NS && payload.local === o.request);
       if (!payload || !operation) throw new Fault('INVALID_REQUEST', `the Body holds no ${Object.values(VSAA_OPERATIONS).map((o) => o.request).join(', ')}`);
       const f = readRequest(payload);
-      if (!admit(f.RequesterId)) throw new Fault('UNAVAILABLE', `more than ${limit} requests a second from ${f.RequesterId}; retry later`);
+      if (!rate.admit(f.RequesterId)) throw new Fault('UNAVAILABLE', `more than ${rate.perSecond} requests a second from ${f.RequesterId}; retry later`);
       if (seen.conflicts(f.RequesterId, f.RequestId, payload)) throw new Fault('INVALID_REQUEST', `RequestId ${f.RequestId} was already used for another request`);
       if (!requesters.has(f.RequesterId)) throw new Fault('ACCESS_DENIED', `requester ${f.RequesterId} may not use PensionInfo`);
       const person = data.persons.get(normalizePersonCode(f.PersonCode)!);

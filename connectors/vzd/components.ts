@@ -4,15 +4,10 @@
  * vzd partner of partners.yaml (the engine resolves them into `ctx.target`); the request arrives
  * already checked by the query API.
  */
-import { ValidationError, defineCall, type Call, type CallSpec } from '../../engine/index.ts';
+import { ValidationError, defineCall, type Call, type CallSpec, socketsConfig, socketsOf } from '../../engine/index.ts';
 import { createVzdClient } from './outbound.ts';
 
-const CONFIG = {
-  type: 'object', additionalProperties: false,
-  properties: {
-    maxSockets: { type: 'integer', minimum: 1, maximum: 1024, default: 32, description: 'Connections kept open to VZD for this component.' },
-  },
-};
+const CONFIG = socketsConfig('VZD');
 
 export const vzdGetProperty: CallSpec = defineCall({
   name: 'vzd/get-property', status: 'beta', partner: 'vzd', config: CONFIG,
@@ -20,7 +15,7 @@ export const vzdGetProperty: CallSpec = defineCall({
   create(options, ctx): Call {
     const client = createVzdClient({
       baseUrl: ctx.target.endpoint, identity: ctx.identity, vzdCertPem: ctx.target.certPem,
-      maxSockets: typeof options.maxSockets === 'number' ? options.maxSockets : undefined,
+      maxSockets: socketsOf(options),
     });
     return {
       async call(req, { timeoutMs }) {

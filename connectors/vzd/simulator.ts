@@ -7,8 +7,9 @@
  * with other content refused. Tests flip `switches` for latency, outages and timeouts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createSigningIdentity, signSoapBody, soapFault, soapPayload, type CanonicalXml, type SigningIdentity } from '../../engine/index.ts';
+import { createSigningIdentity, soapPayload, type SigningIdentity } from '../../engine/index.ts';
 import { acceptSignedRequest, RequestIdMemory, startLoopbackServer, type OutageSwitches } from '../../engine/simulators/index.ts';
+import { agencyReplies, RateWindows } from '../../engine/simulators/index.ts';
 import {
   RATE_LIMIT_PER_SECOND, VZD_NS, VZD_OPERATION, VzdFieldError, checkRequest, propertyFields, readRequestFields, type VzdErrorCode,
 } from './messages.ts';
@@ -63,21 +64,6 @@ export class VzdFault extends Error {
 const defaultSwitches = (): VzdSwitches => ({ latencyMs: 0, timeout: false, outage: 'none' });
 const emptyStats = (): VzdStats => ({ requests: 0, answered: 0, faults: {} });
 
-/** Admission times per requester over the last second; a refused request takes no place in it. */
-class RateWindows {
-  private readonly times = new Map<string, number[]>();
-  constructor(readonly perSecond: number) {}
-  admit(requester: string): boolean {
-    const now = performance.now();
-    const recent = (this.times.get(requester) ?? []).filter((t) => now - t < 1000);
-    const admitted = recent.length < this.perSecond;
-    if (admitted) recent.push(now);
-    this.times.set(requester, recent);
-    return admitted;
-  }
-  clear(): void { this.times.clear(); }
-}
-
 export async function startVzdSimulator(opts: VzdSimulatorOptions): Promise<VzdSimulator> {
   const identity = opts.identity ?? await createSigningIdentity('VZD simulator');
   const data = vzdDataSet(opts.data);
@@ -97,10 +83,7 @@ export async function startVzdSimulator(opts: VzdSimulatorOptions): Promise<VzdS
     close: () => server.close(),
   };
 
-  /** A signed SOAP answer: 200 for a payload, 500 for a fault (SOAP 1.1 over HTTP). */
-  const send = (res: ServerResponse, status: number, payload: CanonicalXml): void => {
-    res.writeHead(status, { 'content-type': 'text/xml; charset=utf-8' }).end(signSoapBody(payload, identity));
-  };
+  const { answer: send, fault } = agencyReplies(identity, VZD_NS, () => sim.stats);
 
   const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {
     try {
@@ -125,8 +108,7 @@ export async function startVzdSimulator(opts: VzdSimulatorOptions): Promise<VzdS
       send(res, 200, soapPayload(VZD_NS, VZD_OPERATION.response, [['Properties', person.properties.map((p) => ['Property', propertyFields(p)] as const)]]));
     } catch (e) {
       if (!(e instanceof VzdFault)) throw e;
-      sim.stats.faults[e.errorCode] = (sim.stats.faults[e.errorCode] ?? 0) + 1;
-      send(res, 500, soapFault(VZD_NS, { faultcode: e.errorCode === 'UNAVAILABLE' ? 'Server' : 'Client', faultstring: e.message, errorCode: e.errorCode }));
+      fault(res, e);
     }
   };
 

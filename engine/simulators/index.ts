@@ -8,3 +8,4 @@ export {
   pickRecordKind, providerRegNo, planSchedule, plantRecords, plantedTruth, batchSizes, inBatches, SIMULATOR_CONFIG,
   type Rng, type NamePool, type PersonName, type PersonCodeStyle, type DateParts, type MonthDates, type PlantVariant, type PlantOptions, type Planting,
 } from './generation.ts';
+export { agencyReplies, RateWindows, type AgencyReplies } from './agency-replies.ts';
