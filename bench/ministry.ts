@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- ministry [--scale F] [--keep]`: the Ministry's month on a national year.
- * Generates about 2.4 million records across the classifier's municipalities straight into a fresh
- * PostgreSQL database with set-based SQL (test/ministry/national.ts), plants cross-check cases
+ * `npm run bench -- ministry|checks [--scale F] [--keep]`: the Ministry's month on a national year.
+ * Generates about 2.4 million records across the classifier's municipalities and PMLP's register
+ * for 250k persons straight into a fresh PostgreSQL database with set-based SQL
+ * (test/ministry/national.ts), plants cross-check cases of all nine rules
  * through the store's load path, then times one month's national statistics and one month's
  * checks (median of 5 after a warm-up; targets 1 s and 3 s), times each statement alone, prints
  * EXPLAIN ANALYZE of the slowest statement of each, and verifies that the planted cases, and
