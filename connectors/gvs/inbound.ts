@@ -4,7 +4,7 @@
  * batch, so it comes back as a PartnerRecord that already carries its error.
  */
 import { splitGvs } from './split.ts';
-import { defineFormat, maskPersonCodes, ValidationError, type BatchHeader, type PartnerRecord, type RecordError } from '../../engine/index.ts';
+import { defineFormat, maskPersonCodes, requireUtf8Document, ValidationError, type BatchHeader, type PartnerRecord, type RecordError } from '../../engine/index.ts';
 
 export const GVS_RECORD_TYPES: readonly string[] = ['status', 'benefit', 'service', 'assistant'];
 /**
@@ -164,6 +164,7 @@ export const gvsFormat = defineFormat({
   source: 'gvs',
   summary: 'GVS bulk export to SPOLIS: UTF-8 NDJSON, a header line then status, benefit, service and assistant record lines.',
   contentTypes: ['application/x-ndjson'],
+  checkBytes: requireUtf8Document,
   read: (body, _contentType, onRecord) => readGvsBatch(body, onRecord),
   inspect: (body) => inspectGvsBatch(body),
   split: splitGvs,

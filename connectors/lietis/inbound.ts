@@ -4,7 +4,7 @@
  * the header and whose children Status, Benefit, Service and Assistant are the records, in any order.
  */
 import iconv from 'iconv-lite';
-import { defineFormat, readXml, splitXml, inspectByOutline, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
+import { defineFormat, readXml, splitXml, inspectByOutline, encodingError, firstInvalidUtf8, firstUndefined1257, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
 
 export const LIETIS_NS = 'urn:lv:daugavpils:lietis:export:2';
 export const LIETIS_RECORDS = ['Status', 'Benefit', 'Service', 'Assistant'] as const;
@@ -31,6 +31,21 @@ export function charsetOf(body: Buffer, contentType = ''): string {
   if (declared) return declared.toLowerCase();
   const param = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1];
   return param ? param.toLowerCase() : 'utf-8';
+}
+
+/**
+ * Every byte must be valid in the charset the document declares (charsetOf): well-formed UTF-8, or
+ * a byte windows-1257 defines. A document whose declaration lies about its bytes is refused whole.
+ */
+export function checkLietisBytes(body: Buffer, contentType = ''): void {
+  const charset = charsetOf(body, contentType);
+  if (charset === 'utf-8' || charset === 'utf8') {
+    const at = firstInvalidUtf8(body);
+    if (at >= 0) throw encodingError(body, at, 'UTF-8', 'a windows-1257 document must say encoding="windows-1257"; nothing of the batch is stored');
+  } else if (charset === 'windows-1257' || charset === 'cp1257') {
+    const at = firstUndefined1257(body);
+    if (at >= 0) throw encodingError(body, at, 'windows-1257', 'windows-1257 leaves these bytes undefined (is the document another encoding?); nothing of the batch is stored');
+  }
 }
 
 /** The body as text, decoded by charsetOf. */
@@ -167,6 +182,7 @@ export const lietisFormat = defineFormat({
   source: 'lietis',
   summary: 'LIETIS bulk export to SPOLIS: XML in windows-1257, Export with header attributes and Status, Benefit, Service and Assistant records.',
   contentTypes: ['application/xml', 'text/xml'],
+  checkBytes: checkLietisBytes,
   read: (body, contentType, onRecord) => readLietisBatch(body, contentType, onRecord),
   inspect: (body, contentType) => inspectByOutline(body, OUTLINE,
     (skeleton, records) => readLietisBatch(skeleton, contentType, undefined, { records }),

@@ -2,7 +2,7 @@
  * Reads a SOPA bulk-export batch (partners/sopa.md): one XML document, namespace
  * urn:lv:zzdats:sopa:spolis:1, a Galvene header and up to four record sections.
  */
-import { defineFormat, readXml, elementToObject, splitXml, inspectByOutline, ValidationError, type PartnerRecord, type BatchHeader } from '../../engine/index.ts';
+import { defineFormat, readXml, elementToObject, splitXml, inspectByOutline, requireUtf8Document, ValidationError, type PartnerRecord, type BatchHeader } from '../../engine/index.ts';
 
 export const SOPA_NS = 'urn:lv:zzdats:sopa:spolis:1';
 const SECTIONS: Record<string, string> = {
@@ -78,6 +78,7 @@ export const sopaFormat = defineFormat({
   source: 'sopa',
   summary: 'SOPA bulk export to SPOLIS: XML, UTF-8, SpolisEksports with Galvene and four record sections.',
   contentTypes: ['application/xml', 'text/xml'],
+  checkBytes: requireUtf8Document,
   read: (body, _contentType, onRecord) => readSopaBatch(body, onRecord),
   inspect: (body) => inspectByOutline(body, OUTLINE,
     (skeleton, records) => readSopaBatch(skeleton, undefined, { records }),

@@ -79,6 +79,12 @@ export interface FormatDefinition extends ComponentSpec {
    * cannot fit alone, naming it. Used by `load push`, never by the hub.
    */
   split?(body: Buffer, maxBytes: number): Buffer[];
+  /**
+   * Throws (HUB_ERR_BATCH_ENCODING) when a byte is not valid in the document's encoding; run
+   * before read, inspect and split, so a mislabelled export is refused whole at the PUT (and by
+   * `load push` before it sends) instead of being decoded into replacement characters.
+   */
+  checkBytes?(body: Buffer, contentType: string): void;
 }
 
 /** A bulk format as the engine uses it: `parse` and `inspect` always there (see defineFormat). */
@@ -436,21 +442,31 @@ export interface SimulatorSpec extends ComponentSpec {
   generate(opts: GenerateOptions): GeneratedLoad;
 }
 
-export const defineFormat = (s: FormatDefinition): FormatSpec => ({
-  parse(body, contentType) {
-    const records: PartnerRecord[] = [];
-    const header = s.read(body, contentType, (r) => records.push(r));
-    return { header, records };
-  },
-  inspect(body, contentType) {
-    let recordCount = 0;
-    const header = s.read(body, contentType, () => { recordCount++; });
-    return { header, recordCount };
-  },
-  ...s,
-});
+export const defineFormat = (s: FormatDefinition): FormatSpec => {
+  const check = s.checkBytes ?? ((): void => {});
+  const read: FormatDefinition['read'] = (body, contentType, onRecord) => { check(body, contentType); return s.read(body, contentType, onRecord); };
+  const { inspect, split } = s;
+  return {
+    ...s,
+    read,
+    parse(body, contentType) {
+      const records: PartnerRecord[] = [];
+      const header = read(body, contentType, (r) => records.push(r));
+      return { header, records };
+    },
+    inspect: inspect
+      ? (body, contentType) => { check(body, contentType); return inspect(body, contentType); }
+      : (body, contentType) => {
+        let recordCount = 0;
+        const header = read(body, contentType, () => { recordCount++; });
+        return { header, recordCount };
+      },
+    ...(split ? { split: (body: Buffer, maxBytes: number) => { check(body, ''); return split(body, maxBytes); } } : {}),
+  };
+};
 // Formats build `split` on it; re-exported here because engine/index.ts re-exports this module.
 export { splitXml, type XmlSplitOptions } from '../xml/split.ts';
+export { requireUtf8Document, encodingError, firstInvalidUtf8, firstUndefined1257 } from '../xml/encoding.ts';
 export { inspectByOutline, type InspectedBatch, type OutlineOptions } from '../xml/outline.ts';
 export const defineTransformer = (s: TransformerSpec): TransformerSpec => s;
 export const defineValidator = (s: ValidatorSpec): ValidatorSpec => s;

@@ -22,6 +22,7 @@ import type { SigningIdentity } from '../soap/signing.ts';
 import type { FlowRunner } from '../runtime/flows.ts';
 import { signSoapBody, verifyEnvelope } from '../soap/ws-security.ts';
 import { excC14n } from '../xml/c14n.ts';
+import { firstInvalidUtf8, positionOf } from '../xml/encoding.ts';
 import { readCertificate } from '../config/partners.ts';
 import { partnerMatches } from './auth.ts';
 import { factsOf } from '../runtime/deliveries.ts';
@@ -86,8 +87,16 @@ export function registerSoapApi(app: FastifyInstance, deps: SoapApiDeps): void {
     const ep = endpoints.get(req.params.service);
     if (!ep) return reply.code(404).type('text/plain').send(`no SOAP service "${req.params.service}"; valid: ${[...endpoints.keys()].sort().join(', ')}`);
     const { route, spec } = ep;
-    const xml = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : typeof req.body === 'string' ? req.body : '';
     const log = deps.logger.child({ route: route.id, soap: `${spec.service}/${spec.operation}` });
+    // A message is UTF-8 (partners/README.md): a byte that is not is refused before anything reads it.
+    if (Buffer.isBuffer(req.body)) {
+      const bad = firstInvalidUtf8(req.body);
+      if (bad >= 0) {
+        const { line, column } = positionOf(req.body, bad);
+        return fault(reply, spec, new SoapRequestError('INVALID_REQUEST', `line ${line}, byte ${column}: the message is not valid UTF-8`));
+      }
+    }
+    const xml = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : typeof req.body === 'string' ? req.body : '';
 
     // The sender is whichever registered partner of the agency's system the signature verifies with.
     let partner: PartnerDef | undefined;
