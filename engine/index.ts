@@ -11,7 +11,7 @@ export { socketsConfig, socketsOf } from './components/sockets.ts';
 export type { RouteDef, PartnerDef, HubConfig, Step, Trigger, RetryPolicy } from './config/types.ts';
 export { Registry } from './components/registry.ts';
 export { createLogger, maskPersonCodes, type Logger } from './core/logger.ts';
-export { readXml, elementToObject, type XmlElement } from './xml/reader.ts';
+export { readXml, elementToObject, firstForeignElement, type XmlElement } from './xml/reader.ts';
 export { parseXmlTree, childElement, childElements, textOf, attrValue, lookupNamespace, XmlTreeError, type XElement, type XAttr, type XChild } from './xml/tree.ts';
 export { excC14n } from './xml/c14n.ts';
 export { createSigningIdentity, type SigningIdentity } from './soap/signing.ts';

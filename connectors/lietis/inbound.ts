@@ -4,7 +4,7 @@
  * the header and whose children Status, Benefit, Service and Assistant are the records, in any order.
  */
 import iconv from 'iconv-lite';
-import { defineFormat, readXml, splitXml, inspectByOutline, encodingError, firstInvalidUtf8, firstUndefined1257, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
+import { defineFormat, readXml, firstForeignElement, splitXml, inspectByOutline, encodingError, firstInvalidUtf8, firstUndefined1257, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
 
 export const LIETIS_NS = 'urn:lv:daugavpils:lietis:export:2';
 export const LIETIS_RECORDS = ['Status', 'Benefit', 'Service', 'Assistant'] as const;
@@ -161,7 +161,12 @@ export function readLietisBatch(body: Buffer, contentType = '', onRecord?: (reco
         throw new ValidationError('HUB_ERR_BATCH_SECTION', `Export holds ${el.name} in "${el.ns}" (line ${el.line}); LIETIS records are ${LIETIS_RECORDS.join(', ')} in ${LIETIS_NS}`, 422);
       }
       count++;
-      onRecord?.(toRecord(el), header!);
+      if (!onRecord) return;
+      const foreign = firstForeignElement(el, LIETIS_NS);
+      const record = toRecord(el);
+      onRecord(foreign
+        ? { ...record, errors: [{ field: foreign.name, code: 'FORMAT', message: `${foreign.name} (line ${foreign.line}) is in namespace "${foreign.ns}", not LIETIS's ${LIETIS_NS}: a foreign element is not read as LIETIS's of that name` }] }
+        : record, header!);
     },
   });
   if (!header) throw new ValidationError('HUB_ERR_BATCH_ROOT', 'the document has no Export root element', 422);

@@ -2,7 +2,7 @@
  * Reads a SOPA bulk-export batch (partners/sopa.md): one XML document, namespace
  * urn:lv:zzdats:sopa:spolis:1, a Galvene header and up to four record sections.
  */
-import { defineFormat, readXml, elementToObject, splitXml, inspectByOutline, requireUtf8Document, ValidationError, type PartnerRecord, type BatchHeader } from '../../engine/index.ts';
+import { defineFormat, readXml, elementToObject, firstForeignElement, splitXml, inspectByOutline, requireUtf8Document, ValidationError, type PartnerRecord, type BatchHeader } from '../../engine/index.ts';
 
 export const SOPA_NS = 'urn:lv:zzdats:sopa:spolis:1';
 const SECTIONS: Record<string, string> = {
@@ -34,8 +34,12 @@ export function readSopaBatch(body: Buffer, onRecord?: (record: PartnerRecord, h
         throw new ValidationError('HUB_ERR_BATCH_ROOT', `root element must be SpolisEksports in namespace ${SOPA_NS}, found ${el.name} in "${el.ns}"`, 422);
       }
     },
-    onRecord(el, parent) {
+    onRecord(el, parent, parentNs) {
+      // sopa.md's XSD qualifies every element: a Galvene, a section or a field in another
+      // namespace is not SOPA's of that name, whatever its local name reads.
+      if (parentNs !== SOPA_NS) throw new ValidationError('HUB_ERR_BATCH_SECTION', `${parent} (holding ${el.name}, line ${el.line}) is in namespace "${parentNs}", not SOPA's ${SOPA_NS}`, 422, { field: parent });
       if (parent === 'Galvene') {
+        if (el.ns !== SOPA_NS) throw headerError(el.name, `(line ${el.line}) is in namespace "${el.ns}", not SOPA's ${SOPA_NS}`);
         if (header) throw new ValidationError('HUB_ERR_BATCH_HEADER', `Galvene (line ${el.line}) comes after records; it is the first element of a SOPA document`, 422, { field: 'Galvene' });
         fields ??= {};
         fields[el.name] = el.text.trim();
@@ -43,10 +47,17 @@ export function readSopaBatch(body: Buffer, onRecord?: (record: PartnerRecord, h
       }
       const expected = SECTIONS[parent];
       if (!expected) throw new ValidationError('HUB_ERR_BATCH_SECTION', `unknown section ${parent} (line ${el.line}); SOPA sections are ${Object.keys(SECTIONS).join(', ')}`, 422);
-      if (el.name !== expected) throw new ValidationError('HUB_ERR_BATCH_SECTION', `section ${parent} holds ${expected} elements, found ${el.name} (line ${el.line})`, 422);
+      if (el.name !== expected || el.ns !== SOPA_NS) {
+        throw new ValidationError('HUB_ERR_BATCH_SECTION', `section ${parent} holds ${expected} elements of ${SOPA_NS}, found ${el.name}${el.ns === SOPA_NS ? '' : ` in "${el.ns}"`} (line ${el.line})`, 422);
+      }
       header ??= readHeader(fields);
       count++;
-      onRecord?.({ type: el.name, data: elementToObject(el) }, header);
+      if (!onRecord) return;
+      // A foreign element inside a record rejects that record alone: the rest of the batch is good.
+      const foreign = firstForeignElement(el, SOPA_NS);
+      onRecord(foreign
+        ? { type: el.name, data: elementToObject(el), errors: [{ field: foreign.name, code: 'FORMAT', message: `${foreign.name} (line ${foreign.line}) is in namespace "${foreign.ns}", not SOPA's ${SOPA_NS}: a foreign element is not read as SOPA's field of that name` }] }
+        : { type: el.name, data: elementToObject(el) }, header);
     },
   });
   header ??= readHeader(fields);

@@ -19,5 +19,6 @@ export interface XmlReadOptions {
    */
   buildDepth?: number;
   onRoot?(el: XmlElement): void;
-  onRecord(el: XmlElement, parent: string): void;
+  /** `parent` and `parentNs`: the local name and namespace of the element holding the record. */
+  onRecord(el: XmlElement, parent: string, parentNs: string): void;
 }

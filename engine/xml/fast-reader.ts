@@ -277,7 +277,7 @@ function read(text: string, start: number, opts: XmlReadOptions): void {
     if (!el) return;
     const parent = stack[stack.length - 1];
     if (depth === opts.recordDepth) {
-      opts.onRecord(el, parent?.name ?? '');
+      opts.onRecord(el, parent?.name ?? '', parent?.ns ?? '');
       // Drop the record from its parent so memory stays bounded by one record.
       parent?.children.pop();
     }

@@ -83,7 +83,7 @@ export function readXmlSaxes(text: string, opts: XmlReadOptions): void {
     const depth = stack.length + 1;
     const parent = stack[stack.length - 1];
     if (depth === opts.recordDepth) {
-      opts.onRecord(el, parent?.name ?? '');
+      opts.onRecord(el, parent?.name ?? '', parent?.ns ?? '');
       // Drop the record from its parent so memory stays bounded by one record.
       parent?.children.pop();
     }
@@ -97,6 +97,20 @@ export function readXmlSaxes(text: string, opts: XmlReadOptions): void {
 }
 
 /** `<a><b>1</b><c x="y">2</c></a>` → `{ b: '1', c: '2', 'c@x': 'y' }`; repeated names become arrays. */
+/**
+ * The first element below `el` (depth first, document order) in another namespace than `ns`:
+ * partner schemas qualify every element, so a foreign one is not the partner's field of that
+ * name, however its local name reads.
+ */
+export function firstForeignElement(el: XmlElement, ns: string): XmlElement | undefined {
+  for (const c of el.children) {
+    if (c.ns !== ns) return c;
+    const deeper = firstForeignElement(c, ns);
+    if (deeper) return deeper;
+  }
+  return undefined;
+}
+
 export function elementToObject(el: XmlElement): Record<string, unknown> {
   // Plain loops, no spreads or Object.entries: this runs for every element of every record.
   const out: Record<string, unknown> = {};
