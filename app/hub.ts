@@ -9,7 +9,7 @@ import type { Registry } from '../engine/components/registry.ts';
 import type { HubConfig, PartnerDef } from '../engine/config/types.ts';
 import type { Logger } from '../engine/core/logger.ts';
 import type { Outbound } from '../engine/components/specs.ts';
-import { createServer } from '../engine/http/server.ts';
+import { createServer, type HttpTimeouts } from '../engine/http/server.ts';
 import { registerLoadApi } from '../engine/http/load-api.ts';
 import { registerMinistryApi } from '../engine/http/ministry-api.ts';
 import { registerQueryApi } from '../engine/http/query-api.ts';
@@ -61,6 +61,8 @@ export interface HubOptions {
   schedulerLockMs?: number;
   /** Start cron triggers (default true); tests trigger pulls themselves. */
   cron?: boolean;
+  /** How long an HTTP client may take (engine/http/server.ts HTTP_TIMEOUTS by default). */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 export class Hub {
@@ -114,7 +116,7 @@ export class Hub {
     let server: FastifyInstance | undefined;
     if (role === 'all' || role === 'api') {
       server = createServer({
-        logger: o.logger, metrics,
+        logger: o.logger, metrics, timeouts: o.httpTimeouts,
         readiness: async () => {
           await store.db.query('SELECT 1');
           if ((await redis.ping()) !== 'PONG') throw new Error('Redis does not answer');

@@ -2,6 +2,7 @@
  * The HTTP server (fastify): health, readiness, metrics and the partner APIs. Every error reaches
  * the caller as JSON `{error: {code, message, field?}}`; nothing else leaks out.
  */
+import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogger } from 'fastify';
 import { isHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -13,11 +14,34 @@ export interface ServerDeps {
   metrics: HubMetrics;
   /** Resolves when Redis and the store answer; throws (with a reason) when not. */
   readiness(): Promise<Record<string, string>>;
+  timeouts?: Partial<HttpTimeouts>;
 }
 
+/**
+ * How long a client may take. Without them a client that sends its headers or body a byte at a
+ * time (slow loris) holds a connection for ever, and a few hundred of them hold the API.
+ */
+export interface HttpTimeouts {
+  /** From connection to the end of the headers. */
+  headersMs: number;
+  /** From connection to the end of the body: a 4 MB batch at 100 KB/s takes 40 s. */
+  requestMs: number;
+  /** A kept-alive connection with nothing to do. */
+  idleMs: number;
+}
+export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 60_000, idleMs: 30_000 };
+
 export function createServer(deps: ServerDeps): FastifyInstance {
+  const t = { ...HTTP_TIMEOUTS, ...deps.timeouts };
   const app = Fastify({ // Request lines at warn: a bulk load is thousands of PUTs; metrics count them instead.
-    loggerInstance: deps.logger.child({ part: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger, bodyLimit: MAX_BATCH_BYTES });
+    loggerInstance: deps.logger.child({ part: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger, bodyLimit: MAX_BATCH_BYTES,
+    // Node checks these every connectionsCheckingInterval (30 s by default): checked each second
+    // here, so a slow client is cut near its deadline, answered 408.
+    serverFactory: (handler) => http.createServer({
+      headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.idleMs,
+      connectionsCheckingInterval: Math.min(1_000, t.headersMs),
+    }, handler),
+  });
   // Batch bodies stay bytes: each partner format decodes its own charset.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES }, (_req, body, done) => done(null, body));
 

@@ -1,5 +1,5 @@
 /** Starts an in-process hub on a free port with known partner keys, on a fresh database and queue prefix. */
-import { Hub } from '../../app/hub.ts';
+import { Hub, type HubOptions } from '../../app/hub.ts';
 import { builtinRegistry } from '../../app/components.ts';
 import { createLogger } from '../../engine/core/logger.ts';
 import { hashKey } from '../../engine/http/auth.ts';
@@ -47,6 +47,7 @@ export interface TestHubOptions {
   shareWith?: TestHub;
   /** Start the scheduler's cron triggers (default false: tests trigger pulls themselves). */
   cron?: boolean;
+  httpTimeouts?: HubOptions['httpTimeouts'];
 }
 
 export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
@@ -58,7 +59,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const hub = await Hub.start({
     configDir: opts.configDir ?? process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
     databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: opts.partners ?? TEST_PARTNERS, concurrency: 2,
-    signing: await testSigningIdentity(), cron: opts.cron ?? false,
+    signing: await testSigningIdentity(), cron: opts.cron ?? false, httpTimeouts: opts.httpTimeouts,
   });
   return {
     hub, url: hub.url, db, logs, prefix: q.prefix,
