@@ -4,7 +4,7 @@
  * the header and whose children Status, Benefit, Service and Assistant are the records, in any order.
  */
 import iconv from 'iconv-lite';
-import { defineFormat, readXml, firstForeignElement, splitXml, inspectByOutline, encodingError, firstInvalidUtf8, firstUndefined1257, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
+import { defineFormat, readXml, firstForeignElement, splitXml, inspectByOutline, encodingError, firstInvalidUtf8, firstUndefined1257, requireNoNul, ValidationError, type BatchHeader, type PartnerRecord, type XmlElement } from '../../engine/index.ts';
 
 export const LIETIS_NS = 'urn:lv:daugavpils:lietis:export:2';
 export const LIETIS_RECORDS = ['Status', 'Benefit', 'Service', 'Assistant'] as const;
@@ -39,12 +39,17 @@ export function charsetOf(body: Buffer, contentType = ''): string {
  */
 export function checkLietisBytes(body: Buffer, contentType = ''): void {
   const charset = charsetOf(body, contentType);
+  if (charset === 'utf-8' || charset === 'utf8' || charset === 'windows-1257' || charset === 'cp1257') requireNoNul(body, charset);
   if (charset === 'utf-8' || charset === 'utf8') {
     const at = firstInvalidUtf8(body);
     if (at >= 0) throw encodingError(body, at, 'UTF-8', 'a windows-1257 document must say encoding="windows-1257"; nothing of the batch is stored');
   } else if (charset === 'windows-1257' || charset === 'cp1257') {
     const at = firstUndefined1257(body);
     if (at >= 0) throw encodingError(body, at, 'windows-1257', 'windows-1257 leaves these bytes undefined (is the document another encoding?); nothing of the batch is stored');
+  } else {
+    // lietis.md: windows-1257 (the hub also reads UTF-8). Anything else, UTF-16 included, is an
+    // exporter set wrong, and the byte-level outline and split rely on an ASCII-compatible encoding.
+    throw new ValidationError('HUB_ERR_BATCH_ENCODING', `the document is ${charset}; LIETIS documents are windows-1257 (or UTF-8)`, 415, { field: 'encoding' });
   }
 }
 

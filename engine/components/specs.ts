@@ -466,7 +466,7 @@ export const defineFormat = (s: FormatDefinition): FormatSpec => {
 };
 // Formats build `split` on it; re-exported here because engine/index.ts re-exports this module.
 export { splitXml, type XmlSplitOptions } from '../xml/split.ts';
-export { requireUtf8Document, encodingError, firstInvalidUtf8, firstUndefined1257 } from '../xml/encoding.ts';
+export { requireUtf8Document, requireNoNul, encodingError, firstInvalidUtf8, firstUndefined1257 } from '../xml/encoding.ts';
 export { inspectByOutline, type InspectedBatch, type OutlineOptions } from '../xml/outline.ts';
 export const defineTransformer = (s: TransformerSpec): TransformerSpec => s;
 export const defineValidator = (s: ValidatorSpec): ValidatorSpec => s;

@@ -59,8 +59,18 @@ export function encodingError(body: Buffer, offset: number, encoding: string, hi
     400, { field: 'encoding', line, column, offset });
 }
 
+/**
+ * A NUL byte: XML has no character U+0000 in any encoding the partners use, and a run of them
+ * between ASCII letters is what a UTF-16 document without a byte order mark looks like.
+ */
+export function requireNoNul(body: Buffer, encoding: string): void {
+  const at = body.indexOf(0);
+  if (at >= 0) throw encodingError(body, at, encoding, 'XML has no NUL character (a UTF-16 document without a byte order mark looks like this); nothing of the batch is stored');
+}
+
 /** Throws HUB_ERR_BATCH_ENCODING when `body` is not well-formed UTF-8. */
 export function requireUtf8(body: Buffer): void {
+  requireNoNul(body, 'UTF-8');
   const at = firstInvalidUtf8(body);
   if (at >= 0) throw encodingError(body, at, 'UTF-8', 'the whole batch is refused and nothing of it is stored: export it as UTF-8 (a windows-1257 export read as UTF-8 looks like this)');
 }
