@@ -9,7 +9,7 @@ import type { Registry } from '../engine/components/registry.ts';
 import type { HubConfig, PartnerDef } from '../engine/config/types.ts';
 import type { Logger } from '../engine/core/logger.ts';
 import type { Outbound } from '../engine/components/specs.ts';
-import { createServer, type HttpTimeouts } from '../engine/http/server.ts';
+import { createServer, type HttpLimits, type HttpTimeouts } from '../engine/http/server.ts';
 import { registerLoadApi } from '../engine/http/load-api.ts';
 import { registerMinistryApi } from '../engine/http/ministry-api.ts';
 import { registerQueryApi } from '../engine/http/query-api.ts';
@@ -63,6 +63,8 @@ export interface HubOptions {
   cron?: boolean;
   /** How long an HTTP client may take (engine/http/server.ts HTTP_TIMEOUTS by default). */
   httpTimeouts?: Partial<HttpTimeouts>;
+  /** In-flight requests per partner and connections (engine/http/server.ts HTTP_LIMITS by default). */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 export class Hub {
@@ -115,8 +117,10 @@ export class Hub {
 
     let server: FastifyInstance | undefined;
     if (role === 'all' || role === 'api') {
+      const keys = new PartnerAuth(config.partners);
       server = createServer({
-        logger: o.logger, metrics, timeouts: o.httpTimeouts,
+        logger: o.logger, metrics, timeouts: o.httpTimeouts, limits: o.httpLimits,
+        partnerOf: (authorization) => { try { return keys.authenticate(authorization).id; } catch { return undefined; } },
         readiness: async () => {
           await store.db.query('SELECT 1');
           if ((await redis.ping()) !== 'PONG') throw new Error('Redis does not answer');

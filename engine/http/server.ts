@@ -15,7 +15,23 @@ export interface ServerDeps {
   /** Resolves when Redis and the store answer; throws (with a reason) when not. */
   readiness(): Promise<Record<string, string>>;
   timeouts?: Partial<HttpTimeouts>;
+  /** The partner an Authorization header names, or undefined (the route's own check answers 401). */
+  partnerOf?(authorization: string | undefined): string | undefined;
+  limits?: Partial<HttpLimits>;
 }
+
+/**
+ * How much of one process a single partner, or everyone, may hold at once. A partner's runaway
+ * client (a loop, a retry storm) is answered 429 beyond its share instead of starving the others;
+ * a flood of connections is cut at the socket.
+ */
+export interface HttpLimits {
+  /** Requests of one partner in flight in this process at once. */
+  partnerInFlight: number;
+  /** Open connections of this process, all clients together. */
+  connections: number;
+}
+export const HTTP_LIMITS: HttpLimits = { partnerInFlight: 64, connections: 2048 };
 
 /**
  * How long a client may take. Without them a client that sends its headers or body a byte at a
@@ -33,6 +49,7 @@ export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 60_00
 
 export function createServer(deps: ServerDeps): FastifyInstance {
   const t = { ...HTTP_TIMEOUTS, ...deps.timeouts };
+  const limits = { ...HTTP_LIMITS, ...deps.limits };
   const app = Fastify({ // Request lines at warn: a bulk load is thousands of PUTs; metrics count them instead.
     loggerInstance: deps.logger.child({ part: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger, bodyLimit: MAX_BATCH_BYTES,
     // Node checks these every connectionsCheckingInterval (30 s by default): checked each second
@@ -42,6 +59,27 @@ export function createServer(deps: ServerDeps): FastifyInstance {
       connectionsCheckingInterval: Math.min(1_000, t.headersMs),
     }, handler),
   });
+  app.server.maxConnections = limits.connections;
+
+  // In-flight requests per partner; released when the answer is sent or the client goes away.
+  const inFlight = new Map<string, number>();
+  app.addHook('onRequest', async (req, reply) => {
+    const partner = deps.partnerOf?.(req.headers.authorization);
+    if (!partner) return;
+    const n = inFlight.get(partner) ?? 0;
+    if (n >= limits.partnerInFlight) {
+      return reply.code(429).header('retry-after', '1').send({ error: { code: 'HUB_ERR_PARTNER_BUSY', message: `partner ${partner} has ${n} requests in flight, the most one partner may have at once; retry when one is answered` } });
+    }
+    inFlight.set(partner, n + 1);
+    let released = false;
+    reply.raw.once('close', () => {
+      if (released) return;
+      released = true;
+      const left = (inFlight.get(partner) ?? 1) - 1;
+      if (left > 0) inFlight.set(partner, left); else inFlight.delete(partner);
+    });
+  });
+
   // Batch bodies stay bytes: each partner format decodes its own charset.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES }, (_req, body, done) => done(null, body));
 

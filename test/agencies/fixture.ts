@@ -16,6 +16,7 @@ import { startVzdSimulator, type VzdSimulator } from '../../connectors/vzd/sandb
 import type { PartnerDef, RouteDef } from '../../engine/config/types.ts';
 import { createSigningIdentity, type SigningIdentity } from '../../engine/soap/signing.ts';
 import { TEST_PARTNERS, startTestHub, testSigningIdentity, type TestHub } from '../helpers/hub.ts';
+import type { HubOptions } from '../../app/hub.ts';
 
 export interface AgencyWorld {
   hub: TestHub;
@@ -47,6 +48,7 @@ export interface WorldOptions {
   /** Per route id, text replacements applied to its YAML (e.g. a shorter retry). */
   patch?: Record<string, [RegExp, string][]>;
   policies?: PartnerDef['policies'];
+  httpLimits?: HubOptions['httpLimits'];
 }
 
 /** Retries of the delivery routes: 4 attempts within about two seconds. */
@@ -80,7 +82,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<AgencyWorld> 
     { id: 'pmlp', system: 'pmlp', keyHashes: [], endpoint: pmlp.url, certificate: pmlp.certPem, policies },
     { id: 'vzd', system: 'vzd', keyHashes: [], endpoint: vzd.url, certificate: vzd.certPem, policies },
   );
-  const hub = await startTestHub({ configDir: dir, partners });
+  const hub = await startTestHub({ configDir: dir, partners, httpLimits: opts.httpLimits });
   return {
     hub, vdeavk, burvis, sopa, lietis, pmlp, vzd, keys, dir,
     route: (id) => hub.hub.config.routes.find((r) => r.id === id)!,

@@ -41,8 +41,8 @@ const ATTACKS: Attack[] = [
   { name: 'DOCTYPE with an internal subset', make: withDoctype('<!ELEMENT x ANY><!ATTLIST x a CDATA "d">'), expect: 'refused' },
   { name: '100,000-deep nesting', make: (d, enc) => enc(insertAfterRootTag(d, '<x>'.repeat(100_000) + '</x>'.repeat(100_000))), expect: 'refused' },
   { name: '100,000 attributes on the root', make: (d, enc) => { const at = firstClose(d); return enc(d.slice(0, at) + many(100_000) + d.slice(at)); }, expect: 'refused' },
-  { name: 'a 6 MB element name', make: (d, enc) => enc(insertAfterRootTag(d, `<${'N'.repeat(6_000_000)}/>`)), expect: 'refused' },
-  { name: 'a 6 MB text', make: (d, enc) => enc(insertAfterRootTag(d, `<T>${'t'.repeat(6_000_000)}</T>`)), expect: 'refused' },
+  { name: 'a 100 MB element name', make: (d, enc) => enc(insertAfterRootTag(d, `<${'N'.repeat(100_000_000)}/>`)), expect: 'refused' },
+  { name: 'a 100 MB text, streamed without a length', make: (d, enc) => Object.assign(enc(insertAfterRootTag(d, `<T>${'t'.repeat(100_000_000)}</T>`)), { chunked: true }), expect: 'refused' },
   // Bytes the document's own encoding does not have: C0 AF for UTF-8, 98 for windows-1257.
   { name: 'bytes invalid in the declared encoding', make: (d, enc) => { const [a, b] = insertAfterRootTag(d, '<!-- -->').split('<!-- -->'); return Buffer.concat([enc(a), Buffer.from(/windows-1257/.test(d) ? [0x98] : [0xc0, 0xaf]), enc(b)]); }, expect: 'refused' },
   { name: 'UTF-16 with a BOM', make: (d) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(d.replace(/encoding="[^"]*"/, 'encoding="UTF-16"'), 'utf16le')]), expect: 'refused' },
@@ -63,10 +63,10 @@ const ODD: Attack[] = [
  * the length alone and closes, and a client still writing megabytes would see the reset before
  * the answer (a race in the test, not in the hub).
  */
-function send(url: string, method: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; text: string }> {
+function send(url: string, method: string, headers: Record<string, string>, body: Buffer & { chunked?: boolean }): Promise<{ status: number; text: string }> {
   return new Promise((resolve) => {
     let answered = false;
-    const req = http.request(url, { method, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+    const req = http.request(url, { method, headers: { ...headers, ...(body.chunked ? {} : { 'content-length': String(body.length) }) } }, (res) => {
       answered = true;
       let text = '';
       res.setEncoding('utf8');
@@ -75,7 +75,20 @@ function send(url: string, method: string, headers: Record<string, string>, body
       res.on('error', () => resolve({ status: res.statusCode ?? 0, text }));
     });
     req.on('error', () => { if (!answered) resolve({ status: 0, text: 'connection closed' }); });
-    if (body.length <= 4 * 1024 * 1024) req.end(body);
+    if (body.chunked) {
+      // Chunked: the hub cannot know the size in advance and must stop reading at its limit.
+      let at = 0;
+      const pump = (): void => {
+        while (!answered && at < body.length) {
+          const more = req.write(body.subarray(at, at + 65_536));
+          at += 65_536;
+          if (!more) { req.once('drain', pump); return; }
+        }
+        if (!answered) req.end();
+      };
+      req.on('error', () => {});
+      pump();
+    } else if (body.length <= 4 * 1024 * 1024) req.end(body);
     else {
       req.write(body.subarray(0, 65_536));
       setTimeout(() => { if (!answered) { req.destroy(); resolve({ status: 0, text: 'no answer within 5 s' }); } }, 5_000);
@@ -139,7 +152,11 @@ describe('the XML attack corpus against every XML intake of a hub process', func
         const ms = performance.now() - t0;
         rows.push(`${intake.name.padEnd(18)} ${attack.name.padEnd(62)} ${String(r.status).padEnd(4)} ${r.code.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms`);
         // SOAP answers a fault (HTTP 500, SOAP 1.1) with its ErrorCode; a body over 4 MB never reaches SOAP: 413.
-        const refused = r.code !== '' && ((r.status >= 400 && r.status < 500) || (soapIntake && r.status === 500));
+        // A chunked body over the limit: the hub answers 413 at 4 MB and closes; a client still
+        // sending may see the reset before the answer (no lingering close yet), so a closed
+        // connection counts as refused there, and only there.
+        const chunked = attack.name.includes('without a length') && r.status === 0;
+        const refused = chunked || (r.code !== '' && ((r.status >= 400 && r.status < 500) || (soapIntake && r.status === 500)));
         if (attack.expect === 'refused' && !refused) wrong.push(`${intake.name} × ${attack.name}: ${r.status} ${r.code}`);
         if (attack.expect === 'taken' && r.status !== 202) wrong.push(`${intake.name} × ${attack.name}: ${r.status} ${r.code} (valid XML must be taken)`);
         assert.equal((await fetch(`${url}/health`)).status, 200, `alive after ${intake.name} × ${attack.name}`);

@@ -48,6 +48,7 @@ export interface TestHubOptions {
   /** Start the scheduler's cron triggers (default false: tests trigger pulls themselves). */
   cron?: boolean;
   httpTimeouts?: HubOptions['httpTimeouts'];
+  httpLimits?: HubOptions['httpLimits'];
 }
 
 export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
@@ -59,7 +60,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const hub = await Hub.start({
     configDir: opts.configDir ?? process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
     databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: opts.partners ?? TEST_PARTNERS, concurrency: 2,
-    signing: await testSigningIdentity(), cron: opts.cron ?? false, httpTimeouts: opts.httpTimeouts,
+    signing: await testSigningIdentity(), cron: opts.cron ?? false, httpTimeouts: opts.httpTimeouts, httpLimits: opts.httpLimits,
   });
   return {
     hub, url: hub.url, db, logs, prefix: q.prefix,
