@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startVsaaSimulator, type VsaaSimulator, type VsaaSimulatorOptions } from '../../connectors/vsaa/sandbox.ts';
 import type { PartnerDef } from '../../engine/config/types.ts';
-import { KEYS, TEST_PARTNERS, startTestHub, testSigningIdentity, type TestHub } from '../helpers/hub.ts';
+import { KEYS, TEST_PARTNERS, startTestHub, testSigningIdentity, type TestHub, type TestHubOptions } from '../helpers/hub.ts';
 
 /** The last six months of the simulator's data set. */
 export const PERIOD = { periodFrom: '2026-07', periodTo: '2026-12' };
@@ -19,9 +19,9 @@ export function vsaaPartner(endpoint: string, certPem: string, policies: Partner
 /** Test policies: VSAA's real rate limit, a short timeout, and a breaker the fault tests do not trip. */
 export const POLICIES: NonNullable<PartnerDef['policies']> = { rateLimit: { perSecond: 20, maxWait: '5s' }, circuitBreaker: { failures: 1000, openSeconds: 1 }, timeout: '1500ms' };
 
-export async function startQueryHub(sim: VsaaSimulator, opts: { policies?: PartnerDef['policies']; shareWith?: TestHub; endpoint?: string; certPem?: string } = {}): Promise<TestHub> {
+export async function startQueryHub(sim: VsaaSimulator, opts: { policies?: PartnerDef['policies']; shareWith?: TestHub; endpoint?: string; certPem?: string; httpLimits?: TestHubOptions['httpLimits'] } = {}): Promise<TestHub> {
   const partner = vsaaPartner(opts.endpoint ?? sim.url, opts.certPem ?? sim.certPem, opts.policies ?? POLICIES);
-  return startTestHub({ partners: [...TEST_PARTNERS, partner], shareWith: opts.shareWith });
+  return startTestHub({ partners: [...TEST_PARTNERS, partner], shareWith: opts.shareWith, httpLimits: opts.httpLimits });
 }
 
 export interface QueryReply {

@@ -7,8 +7,11 @@ import { PERIOD, PURPOSE, ask, countingProxy, maxInWindow, startQueryHub, startS
 
 /** Two hub processes' worth of Hub.start on one database and one Redis prefix. */
 async function twoHubs(sim: VsaaSimulator, policies: PartnerDef['policies'], endpoint?: string): Promise<[TestHub, TestHub]> {
-  const a = await startQueryHub(sim, { policies, endpoint });
-  const b = await startQueryHub(sim, { policies, endpoint, shareWith: a });
+  // One municipality floods both hubs here on purpose: its in-flight share per process is lifted so
+  // that VSAA's shared rate limit, the subject of these tests, is what answers.
+  const httpLimits = { partnerInFlight: 1_000 };
+  const a = await startQueryHub(sim, { policies, endpoint, httpLimits });
+  const b = await startQueryHub(sim, { policies, endpoint, shareWith: a, httpLimits });
   return [a, b];
 }
 
