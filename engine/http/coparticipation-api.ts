@@ -37,7 +37,8 @@ export function registerCoParticipationApi(app: FastifyInstance, deps: { routes:
   const route = deps.routes.find((r) => 'http' in r.from && r.from.http.path === COPARTICIPATION_PATH);
   if (!route) return;
 
-  app.post(COPARTICIPATION_PATH, async (req, reply) => {
+  // A co-participation is a few duties and services: 64 KB is ample, and no more is read.
+  app.post(COPARTICIPATION_PATH, { bodyLimit: 64 * 1024 }, async (req, reply) => {
     const partner = deps.auth.authenticate(req.headers.authorization);
     assertAccess(route, partner);
     if (!partner.municipality) throw httpError(403, 'HUB_ERR_ACCESS_DENIED', `partner ${partner.id} reports for no municipality, and co-participation duties are a municipality's`);

@@ -14,6 +14,8 @@ import { receiptXml } from './load-receipt.ts';
 import type { SigningIdentity } from '../soap/signing.ts';
 import type { Logger } from '../core/logger.ts';
 
+/** The body of a JSON request of the load API (create, commit). */
+export const JSON_BODY_LIMIT = 16 * 1024;
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 export interface LoadApiDeps {
@@ -52,7 +54,8 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
     return { partner, load };
   }
 
-  app.post('/api/v1/loads', async (req, reply) => {
+  // The JSON bodies of a load are a few hundred bytes: 16 KB is room enough, and no more is read.
+  app.post('/api/v1/loads', { bodyLimit: JSON_BODY_LIMIT }, async (req, reply) => {
     const partner = partnerOf(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     for (const f of ['source', 'municipality', 'period']) {
@@ -108,7 +111,7 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
     }
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/loads/:id/commit', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/api/v1/loads/:id/commit', { bodyLimit: JSON_BODY_LIMIT }, async (req, reply) => {
     const { load } = await ownLoad(req, req.params.id);
     const n = (req.body as { batches?: unknown } | undefined)?.batches;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw httpError(400, 'HUB_ERR_COMMIT_BATCHES', 'batches must be the number of batches sent (≥ 1)', 'batches');

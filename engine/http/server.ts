@@ -89,7 +89,11 @@ export function createServer(deps: ServerDeps): FastifyInstance {
       return reply.code(err.httpStatus).send({ error: err.toJSON() });
     }
     if (err.statusCode === 413) {
-      return reply.code(413).send({ error: { code: 'HUB_ERR_BATCH_TOO_LARGE', message: `a batch is at most ${MAX_BATCH_BYTES} bytes (4 MB); split it on record boundaries` } });
+      if (req.method === 'PUT' && req.url.includes('/batches/')) {
+        return reply.code(413).send({ error: { code: 'HUB_ERR_BATCH_TOO_LARGE', message: `a batch is at most ${MAX_BATCH_BYTES} bytes (4 MB); split it on record boundaries` } });
+      }
+      const limit = req.routeOptions.bodyLimit ?? MAX_BATCH_BYTES;
+      return reply.code(413).send({ error: { code: 'HUB_ERR_BODY_TOO_LARGE', message: `the body of ${req.method} ${req.routeOptions.url ?? req.url} is at most ${limit} bytes` } });
     }
     if (err.statusCode === 415) {
       return reply.code(415).send({ error: { code: 'HUB_ERR_CONTENT_TYPE', message: err.message } });

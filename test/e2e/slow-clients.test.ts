@@ -46,6 +46,16 @@ describe('slow clients are cut off (HTTP timeouts)', function () {
     assert.match(answer, /^HTTP\/1\.1 408 /);
   });
 
+  it('bounds every JSON body by its route: 413 naming the limit, before reading it', async () => {
+    const big = JSON.stringify({ source: 'sopa', municipality: '0001000', period: '2026-10', pad: 'x'.repeat(20_000) });
+    const res = await fetch(`${t.url}/api/v1/loads`, { method: 'POST', headers: { authorization: `Bearer ${KEYS['sopa-riga']}`, 'content-type': 'application/json' }, body: big });
+    const body = await res.json() as { error: { code: string; message: string } };
+    assert.deepEqual([res.status, body.error.code], [413, 'HUB_ERR_BODY_TOO_LARGE']);
+    assert.match(body.error.message, /POST \/api\/v1\/loads is at most 16384 bytes/);
+    const copart = await fetch(`${t.url}/api/v1/coparticipation`, { method: 'POST', headers: { authorization: `Bearer ${KEYS['sopa-riga']}`, 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(70_000) }) });
+    assert.equal(copart.status, 413);
+  });
+
   it('serves a slow client that finishes within the deadline', async () => {
     const answer = await dribble(t.url, ['GET /health HTTP/1.1\r\n', 'Host: x\r\n', 'Connection: close\r\n', '\r\n'], 150, 500);
     assert.match(answer, /^HTTP\/1\.1 200 /);
