@@ -89,6 +89,12 @@ export function createServer(deps: ServerDeps): FastifyInstance {
       return reply.code(err.httpStatus).send({ error: err.toJSON() });
     }
     if (err.statusCode === 413) {
+      // Lingering read: the client may still be sending. Closing now, with its bytes unread, makes
+      // the kernel reset the connection, and a client still writing loses the 413 with it; so the
+      // rest is read and dropped (the request deadline bounds how long) and the answer arrives.
+      reply.removeHeader('connection');
+      req.raw.on('data', () => {});
+      req.raw.resume();
       if (req.method === 'PUT' && req.url.includes('/batches/')) {
         return reply.code(413).send({ error: { code: 'HUB_ERR_BATCH_TOO_LARGE', message: `a batch is at most ${MAX_BATCH_BYTES} bytes (4 MB); split it on record boundaries` } });
       }

@@ -14,12 +14,15 @@ import { outlineXml } from '../../engine/xml/outline.ts';
 import { isHubError } from '../../engine/core/errors.ts';
 import { sopaFormat } from '../../connectors/sopa/index.ts';
 import { gvsFormat } from '../../connectors/gvs/index.ts';
+import { lietisFormat } from '../../connectors/lietis/index.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 15_2026);
 const RUNS = Number(process.env.FC_RUNS ?? 300);
 const params = { seed: SEED, numRuns: RUNS };
 
 const SOPA = readFileSync(new URL('../fixtures/sopa-batch.xml', import.meta.url), 'utf8');
+const LIETIS = readFileSync(new URL('../fixtures/lietis-batch.xml', import.meta.url));
+const GVS = readFileSync(new URL('../fixtures/gvs-batch.ndjson', import.meta.url));
 const GVS_HEADER = '{"recordType":"header","municipality":"0052000","period":"2026-10","created":"2026-11-02T08:00:00+02:00","count":1}';
 
 /** Pieces XML is made of, right and wrong: documents are sequences of them. */
@@ -93,6 +96,24 @@ describe(`properties (fast-check, seed ${SEED}, ${RUNS} runs each)`, function ()
       const body = Buffer.from(SOPA.slice(0, at) + ps.join('') + SOPA.slice(at + cut));
       onlyHubErrors(() => sopaFormat.inspect(body, 'application/xml'));
       onlyHubErrors(() => sopaFormat.parse(body, 'application/xml'));
+    }), params);
+  });
+
+  it('the LIETIS and GVS formats answer any mutation of their examples (bytes cut, inserted, flipped) with a HubError or a reading', () => {
+    const mutation = fc.tuple(fc.nat(), fc.nat(8), fc.uint8Array({ maxLength: 8 }), fc.array(PIECE, { maxLength: 3 }));
+    const mutate = (base: Buffer, [at, cut, bytes, ps]: [number, number, Uint8Array, string[]]): Buffer => {
+      const i = at % (base.length + 1);
+      return Buffer.concat([base.subarray(0, i), Buffer.from(bytes), Buffer.from(ps.join('')), base.subarray(i + cut)]);
+    };
+    fc.assert(fc.property(mutation, (m) => {
+      const body = mutate(LIETIS, m);
+      onlyHubErrors(() => lietisFormat.inspect(body, 'application/xml; charset=windows-1257'));
+      onlyHubErrors(() => lietisFormat.parse(body, 'application/xml; charset=windows-1257'));
+    }), params);
+    fc.assert(fc.property(mutation, (m) => {
+      const body = mutate(GVS, m);
+      onlyHubErrors(() => gvsFormat.inspect(body, 'application/x-ndjson'));
+      onlyHubErrors(() => gvsFormat.parse(body, 'application/x-ndjson'));
     }), params);
   });
 
