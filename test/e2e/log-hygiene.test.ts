@@ -25,10 +25,14 @@ describe('no personal code or key in any log line', function () {
     await pushLoad(t.url, key, RIGA, [SOPA.replace('161175-19997', '161175-19998')]);
     const created = await call(t.url, 'POST', '/api/v1/loads', { key, json: RIGA });
     await call(t.url, 'PUT', `/api/v1/loads/${created.body.id}/batches/1`, { key, body: Buffer.from(SOPA.replace('<Vards>Anna</Vards>', '<Vards>\xff</Vards>'), 'latin1') });
+    const errors: string[] = [];
     for (const k of [key, 'key-nobody-holds-000000000000000000000', KEYS['lm-analytics']]) {
-      await call(t.url, 'POST', '/api/v1/query/vsaa-ep51', { key: k, json: { personCode: codes[0], purpose: 'Lieta 2026/17' } });
+      errors.push(JSON.stringify((await call(t.url, 'POST', '/api/v1/query/vsaa-ep51', { key: k, json: { personCode: codes[0], purpose: 'Lieta 2026/17' } })).body));
     }
-    await call(t.url, 'POST', '/api/v1/query/pmlp-person', { key, json: { personCode: `${codes[1].slice(0, 6)}-${codes[1].slice(6)}`, purpose: 'x'.repeat(600) } });
+    errors.push(JSON.stringify((await call(t.url, 'POST', '/api/v1/query/pmlp-person', { key, json: { personCode: `${codes[1].slice(0, 6)}-${codes[1].slice(6)}`, purpose: 'x'.repeat(600) } })).body));
+    errors.push(JSON.stringify((await call(t.url, 'POST', '/api/v1/query/pmlp-person', { key, json: { personCode: `${codes[2].slice(0, 6)}-${codes[2].slice(6, 10)}`, purpose: 'p' } })).body));
+    // The errors answered name what is wrong, never the person.
+    for (const c of codes) assert.ok(!errors.join('\n').includes(c.slice(0, 10)), `an error answer carries the code ${c.slice(0, 6)}-*****: ${errors.join('\n')}`);
     const log = t.logs.join('');
     if (process.env.SHOW_LOG) process.stderr.write(log);
     assert.ok(log.length > 1000, `the hub logged (${log.length} bytes)`);
