@@ -117,24 +117,25 @@ export class Hub {
 
     let server: FastifyInstance | undefined;
     if (role === 'all' || role === 'api') {
-      const keys = new PartnerAuth(config.partners);
+      // One key table for the process: the in-flight share and every API authenticate against it.
+      const auth = new PartnerAuth(config.partners);
       server = createServer({
         logger: o.logger, metrics, timeouts: o.httpTimeouts, limits: o.httpLimits,
-        partnerOf: (authorization) => { try { return keys.authenticate(authorization).id; } catch { return undefined; } },
+        partnerOf: (authorization) => { try { return auth.authenticate(authorization).id; } catch { return undefined; } },
         readiness: async () => {
           await store.db.query('SELECT 1');
           if ((await redis.ping()) !== 'PONG') throw new Error('Redis does not answer');
           return { store: 'ok', redis: 'ok' };
         },
       });
-      registerLoadApi(server, { store, registry: o.registry, routes: config.routes, auth: new PartnerAuth(config.partners), queues, logger: o.logger, signing });
-      registerMinistryApi(server, { store, auth: new PartnerAuth(config.partners) });
+      registerLoadApi(server, { store, registry: o.registry, routes: config.routes, auth, queues, logger: o.logger, signing });
+      registerMinistryApi(server, { store, auth });
       registerQueryApi(server, {
         routes: config.routes, partners: config.partners, configDir: o.configDir, registry: o.registry, redis, prefix,
-        identity: signing, logger: o.logger, auth: new PartnerAuth(config.partners), store, metrics,
+        identity: signing, logger: o.logger, auth, store, metrics,
       });
       registerSoapApi(server, { routes: config.routes, partners: config.partners, configDir: o.configDir, registry: o.registry, store, flows, identity: signing, logger: o.logger });
-      registerCoParticipationApi(server, { routes: config.routes, auth: new PartnerAuth(config.partners), store, flows });
+      registerCoParticipationApi(server, { routes: config.routes, auth, store, flows });
     }
     const works = role === 'all' || role === 'worker';
     const pool = works && (o.prepareInThreads ?? true) ? createPrepPool(new URL('./prep-thread.ts', import.meta.url)) : undefined;

@@ -17,6 +17,7 @@
  */
 import type { Db } from './db.ts';
 import { maskPersonCode } from './report-common.ts';
+import { registerLoaded } from './person-register.ts';
 import { rec, where, type CheckPart, type R } from './check-rules.ts';
 
 export const REGISTER_TABLE = 'person_register_change';
@@ -24,8 +25,7 @@ export const REGISTER_NOT_LOADED = 'unavailable: PMLP population register data a
 
 /** Null when the register's changes are stored; otherwise the status to report. */
 export async function registerProblem(db: Db): Promise<string | null> {
-  const any = (await db.query(`SELECT 1 FROM ${REGISTER_TABLE} LIMIT 1`)).rows.length > 0;
-  return any ? null : REGISTER_NOT_LOADED;
+  return (await registerLoaded(db)) ? null : REGISTER_NOT_LOADED;
 }
 
 /**

@@ -44,6 +44,11 @@ export async function registerFacts(db: Db, personCode: string): Promise<Registe
   };
 }
 
+/** Whether any register change is stored: until then, what reads residences and deaths has nothing to read. */
+export async function registerLoaded(db: Db): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM person_register_change LIMIT 1')).rows.length > 0;
+}
+
 export async function registerChangeCount(db: Db): Promise<number> {
   return Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM person_register_change')).rows[0].n);
 }

@@ -41,6 +41,7 @@
  */
 import type { Db } from './db.ts';
 import { reportMonth, municipalitiesOf, municipalityName } from './report-common.ts';
+import { registerLoaded } from './person-register.ts';
 
 export const BENEFIT_TYPES = ['GMI', 'HOUSING', 'HEALTHCARE', 'CRISIS', 'OTHER'] as const;
 export const OUTCOMES = ['GRANTED', 'REFUSED', 'TERMINATED', 'SUSPENDED'] as const;
@@ -166,9 +167,9 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
   const month = reportMonth(q.period);
   if (!month) throw new Error(`period "${q.period}" is not a month YYYY-MM`);
   const st = statisticsStatements(month.first, month.last, q.municipality ?? null);
-  const registerLoaded = (await db.query('SELECT 1 FROM person_register_change LIMIT 1')).rows.length > 0;
+  const withResidence = await registerLoaded(db);
   const [status, benefit, service, assistant, residence] = await Promise.all(
-    [st.status, st.benefit, st.service, st.assistant, ...(registerLoaded ? [st.residence] : [])]
+    [st.status, st.benefit, st.service, st.assistant, ...(withResidence ? [st.residence] : [])]
       .map((s) => db.query<Row>(s.sql, s.params).then((r) => r.rows)),
   );
 
@@ -202,7 +203,7 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
     Object.assign(target(r).assistant, { clients: Number(r.clients), grantedHours: Number(r.granted), usedHours: Number(r.used) });
   }
 
-  if (registerLoaded) {
+  if (withResidence) {
     for (const t of [country, ...byAtvk.values()]) t.recipients.byResidence = 0;
     for (const r of residence ?? []) target(r).recipients.byResidence = Number(r.recipients);
   }
@@ -215,6 +216,6 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
   return {
     period: month.period, from: month.first, to: month.last, computedAt: new Date().toISOString(),
     ...(q.municipality ? {} : { country }),
-    municipalities: listed.map((m) => ({ atvk: m.atvk, name: m.name, ...(byAtvk.get(m.atvk) ?? withRegister(empty(), registerLoaded)) })),
+    municipalities: listed.map((m) => ({ atvk: m.atvk, name: m.name, ...(byAtvk.get(m.atvk) ?? withRegister(empty(), withResidence)) })),
   };
 }

@@ -18,6 +18,7 @@
  * The header element is matched by local name; its namespace is the full parser's to check.
  */
 import { ValidationError } from '../core/errors.ts';
+import { positionOf } from './encoding.ts';
 
 export const localNameOf = (qname: string): string => qname.slice(qname.indexOf(':') + 1);
 
@@ -55,11 +56,7 @@ export interface OutlineOptions {
 const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f;
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-export function lineAt(body: Buffer, at: number): number {
-  let n = 1;
-  for (let i = body.indexOf(0x0a); i !== -1 && i < at; i = body.indexOf(0x0a, i + 1)) n++;
-  return n;
-}
+export const lineAt = (body: Buffer, at: number): number => positionOf(body, at).line;
 
 /**
  * What one element may be, checked on the bytes as the outline passes (so in linear time, before
