@@ -27,6 +27,8 @@ import { PullRunner } from '../engine/runtime/pulls.ts';
 import { registerSoapApi } from '../engine/http/soap-api.ts';
 import { registerCoParticipationApi } from '../engine/http/coparticipation-api.ts';
 import { Scheduler } from '../scheduler/index.ts';
+import { AuditWriter } from '../engine/runtime/audit-writer.ts';
+import { PortalCallers, registerEServices, startEServiceWorkers, type EServiceDeps, type EServiceWorkers } from '../eservices/index.ts';
 
 export type Role = 'all' | 'api' | 'worker' | 'scheduler';
 
@@ -75,6 +77,8 @@ export class Hub {
   /** The scheduler role's part: pulls run here (tests call scheduler.trigger). */
   scheduler?: Scheduler;
   pulls?: PullRunner;
+  /** The worker role's e-service planners (decision notices). */
+  eservices?: EServiceWorkers;
 
   private constructor(
     readonly config: HubConfig,
@@ -109,6 +113,11 @@ export class Hub {
       connection: connectionOptions(o.redisUrl), prefix,
     });
     const flows = new FlowRunner({ registry: o.registry, store, logger: o.logger, deliveries });
+    const auth = new PartnerAuth(config.partners);
+    const eserviceDeps: EServiceDeps = {
+      routes: config.routes, partners: config.partners, configDir: o.configDir, registry: o.registry, store, flows, deliveries,
+      callers: new PortalCallers({ auth, configDir: o.configDir }), audit: new AuditWriter(store.db), identity: signing, logger: o.logger,
+    };
 
     const outbounds = new Map<string, Outbound>();
     for (const r of config.routes) for (const s of 'bulkLoad' in r.from ? r.steps : []) {
@@ -117,8 +126,7 @@ export class Hub {
 
     let server: FastifyInstance | undefined;
     if (role === 'all' || role === 'api') {
-      // One key table for the process: the in-flight share and every API authenticate against it.
-      const auth = new PartnerAuth(config.partners);
+      // One key table for the process (`auth`): the in-flight share and every API authenticate against it.
       server = createServer({
         logger: o.logger, metrics, timeouts: o.httpTimeouts, limits: o.httpLimits,
         partnerOf: (authorization) => { try { return auth.authenticate(authorization).id; } catch { return undefined; } },
@@ -136,10 +144,13 @@ export class Hub {
       });
       registerSoapApi(server, { routes: config.routes, partners: config.partners, configDir: o.configDir, registry: o.registry, store, flows, identity: signing, logger: o.logger });
       registerCoParticipationApi(server, { routes: config.routes, auth, store, flows });
+      await registerEServices(server, eserviceDeps);
     }
     const works = role === 'all' || role === 'worker';
     const pool = works && (o.prepareInThreads ?? true) ? createPrepPool(new URL('./prep-thread.ts', import.meta.url)) : undefined;
     const hub = new Hub(config, store, queues, deliveries, flows, metrics, server, outbounds, redis, o.logger, pool);
+    const eservices = works ? startEServiceWorkers(eserviceDeps) : undefined;
+    hub.eservices = eservices;
 
     if (works) {
       await pool?.warm();
@@ -150,6 +161,7 @@ export class Hub {
         metrics.batches.inc({ route: route.id, outcome: out.skipped ? 'skipped' : 'done' });
         metrics.records.inc({ route: route.id, outcome: 'accepted' }, out.accepted);
         metrics.records.inc({ route: route.id, outcome: 'rejected' }, out.rejected);
+        eservices?.afterBatch();
         return out;
       });
       deliveries.startWorkers();
@@ -194,6 +206,7 @@ export class Hub {
     await this.scheduler?.stop();
     await this.pulls?.close();
     await Promise.all([this.queues.close(graceMs), this.deliveries.close(graceMs)]);
+    await this.eservices?.close();
     await this.flows.close();
     await this.pool?.close();
     for (const ob of this.outbounds.values()) await ob.close();

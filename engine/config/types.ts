@@ -36,7 +36,7 @@ export interface RouteDef {
 /** One partner of routes/partners.yaml. Keys are stored as sha256 hashes, never in clear. */
 export interface PartnerDef {
   id: string;
-  /** The partner's system: sopa, lietis, gvs, vdeavk, vsaa, burvis. */
+  /** The partner's system: sopa, lietis, gvs, vdeavk, vsaa, burvis, pmlp, vzd, lm, portal, eaddress, vsac. */
   system: string;
   /** The municipality a municipal partner reports for (ATVK). */
   municipality?: string;
@@ -55,6 +55,8 @@ export interface PartnerDef {
     circuitBreaker?: { failures: number; openSeconds: number };
     timeout?: string;
   };
+  /** The state portal: how long one signed assertion may live (eservices/common/portal-caller.ts). */
+  assertion?: { maxLifetime: string };
 }
 
 export interface HubConfig {

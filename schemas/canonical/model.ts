@@ -175,11 +175,33 @@ export interface RegisterChange {
   recordedAt: string;
 }
 
+/**
+ * A message to an official e-address (docs/partners/eaddress.md): a notice to a person (a new
+ * decision, a change of a queue position) or a document to an institution (a complaint). Its
+ * content is made only from what caused it, never from when, so the same cause is the same
+ * delivery id and the e-address deduplicates it.
+ */
+export interface EAddressMessage {
+  kind: 'decision-notice' | 'queue-notice' | 'complaint';
+  /** A person's e-address (by person code) or an institution's (by registration code). */
+  recipient: { personCode: string } | { regNo: string };
+  /** Whose personal data the message carries (the audit row's subject). */
+  personCode: string;
+  /** The municipality the message concerns, when it concerns one (ATVK). */
+  municipality?: string;
+  /** What caused it, e.g. "decision:0001000/sopa/L-17": stable, one message per cause. */
+  cause: string;
+  subject: string;
+  text: string;
+  attachments?: { name: string; contentType: string; data: string }[];
+}
+
 /** What pulls and SOAP pushes carry into a route, named so a route's steps can be checked to fit. */
 export interface MessageTypes {
   'vdeavk.opinion': AssistantOpinion;
   'pmlp.change': RegisterChange;
   'burvis.profile': BurvisProfile;
   'burvis.coparticipation': CoParticipation;
+  'eaddress.message': EAddressMessage;
 }
 export type MessageType = keyof MessageTypes;

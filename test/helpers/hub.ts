@@ -24,6 +24,25 @@ export const TEST_PARTNERS: PartnerDef[] = [
   { id: 'lm-analytics', system: 'lm', keyHashes: [hashKey(KEYS['lm-analytics'])] },
 ];
 
+export const ESERVICE_KEYS = {
+  portal: 'key-portal-00000000000000000000000000',
+  vsac: 'key-vsac-0000000000000000000000000000',
+} as const;
+
+/**
+ * TEST_PARTNERS plus the e-services' partners: the portal (its assertions verify with
+ * `portalCertPem`, the portal simulator's), VSAC, and the e-address when a simulator runs.
+ */
+export function eservicePartners(o: { portalCertPem: string; eaddress?: { endpoint: string; token?: string }; extra?: PartnerDef[] }): PartnerDef[] {
+  return [
+    ...TEST_PARTNERS,
+    { id: 'portal', system: 'portal', keyHashes: [hashKey(ESERVICE_KEYS.portal)], certificate: o.portalCertPem },
+    { id: 'vsac', system: 'vsac', keyHashes: [hashKey(ESERVICE_KEYS.vsac)] },
+    ...(o.eaddress ? [{ id: 'eaddress', system: 'eaddress', keyHashes: [], endpoint: o.eaddress.endpoint, notify: { endpoint: o.eaddress.endpoint, ...(o.eaddress.token ? { token: o.eaddress.token } : {}) } }] : []),
+    ...(o.extra ?? []),
+  ];
+}
+
 // One key pair for the whole run: RSA key generation is the slow part of starting a hub.
 let identity: Promise<SigningIdentity> | undefined;
 export const testSigningIdentity = (): Promise<SigningIdentity> => (identity ??= createSigningIdentity('spolis-hub-test'));
