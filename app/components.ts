@@ -14,9 +14,12 @@ import * as vdeavk from '../connectors/vdeavk/index.ts';
 import * as burvis from '../connectors/burvis/index.ts';
 import * as vzd from '../connectors/vzd/index.ts';
 import * as pmlp from '../connectors/pmlp/index.ts';
+import * as eaddress from '../connectors/eaddress/index.ts';
 import * as lietisTransformers from '../transformers/lietis/index.ts';
 import * as sopaTransformers from '../transformers/sopa/index.ts';
 import * as gvsTransformers from '../transformers/gvs/index.ts';
+// Not through eservices/index.ts: the prep threads build this registry and need none of the HTTP side.
+import { storeStateReportSink } from '../eservices/state-reports/sink.ts';
 
 export function builtinRegistry(): Registry {
   return new Registry()
@@ -44,5 +47,9 @@ export function builtinRegistry(): Registry {
     .register('soapEndpoint', burvis.burvisSubmitProfilingChanges)
     .register('delivery', burvis.burvisSubmitCoParticipation)
     .register('delivery', sopa.sopaNotifyProfile)
-    .register('delivery', lietis.lietisNotifyProfile);
+    .register('delivery', lietis.lietisNotifyProfile)
+    .register('call', sopa.sopaOpenApplications)
+    .register('call', lietis.lietisOpenApplications)
+    .register('delivery', eaddress.eaddressSendMessage)
+    .register('sink', storeStateReportSink);
 }

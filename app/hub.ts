@@ -110,7 +110,7 @@ export class Hub {
     const prefix = o.queuePrefix ?? '{spolis}';
     const deliveries = new Deliveries({
       routes: config.routes, partners: config.partners, configDir: o.configDir, registry: o.registry, store, identity: signing, logger: o.logger,
-      connection: connectionOptions(o.redisUrl), prefix,
+      connection: connectionOptions(o.redisUrl), prefix, lockDurationMs: o.lockDurationMs,
     });
     const flows = new FlowRunner({ registry: o.registry, store, logger: o.logger, deliveries });
     const auth = new PartnerAuth(config.partners);

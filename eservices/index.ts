@@ -11,6 +11,7 @@ import { registerServiceQueues } from './service-queues/api.ts';
 import { registerComplaints } from './complaints/api.ts';
 import { registerStateReports } from './state-reports/api.ts';
 import { startDecisionNotices } from './applications/notices.ts';
+import { registerDecisionNotices } from './applications/notices-api.ts';
 
 export type { EServiceDeps } from './common/deps.ts';
 export { PortalCallers } from './common/portal-caller.ts';
@@ -24,6 +25,7 @@ export async function registerEServices(app: FastifyInstance, deps: EServiceDeps
     scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: ESERVICE_BODY_LIMIT }, (_req, body, done) => done(null, body));
     registerProviders(scope, deps);
     registerApplications(scope, deps);
+    registerDecisionNotices(scope, deps);
     registerServiceQueues(scope, deps);
     registerComplaints(scope, deps);
     registerStateReports(scope, deps);

@@ -6,7 +6,7 @@
 import type { Db } from './db.ts';
 import { maskPersonCode, municipalityName, type ReportMonth } from './report-common.ts';
 
-export type RuleNo = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+export type RuleNo = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
 
 export interface CheckRecord {
   kind: 'household-status' | 'benefit' | 'service-decision' | 'assistant-month';
@@ -29,6 +29,8 @@ export interface CheckPart {
   needsOpinions?: boolean;
   /** Needs PMLP register changes in the store: likewise. */
   needsRegister?: boolean;
+  /** Needs a registration in the social service providers register: likewise. */
+  needsProviders?: boolean;
   run(db: Db, m: ReportMonth): Promise<Finding[]>;
 }
 

@@ -13,9 +13,14 @@
  * 7–9 (issue 12, from PMLP's population register: check-register-rules.ts): a benefit, service or
  *    assistant month after the person's death; GMI or housing benefit paid outside the declared
  *    residence; a household member with declared residence in another municipality.
+ * 10 (issue 13, against the social service providers register: check-provider-rules.ts): a granted
+ *    service decision names a provider that is not registered for that service type on some day
+ *    the service is in force in the month. Assistant months are not checked: no partner format
+ *    carries their provider.
  *
  * The parts of rules 3 and 4 that need VDEĀVK opinions run only when the opinions are in the store
- * (check-opinion-rules.ts); until then their status says so and they report no findings.
+ * (check-opinion-rules.ts); until then their status says so and they report no findings. Rules 7–9
+ * wait likewise for PMLP register data, and rule 10 for the first registration of a provider.
  *
  * Like the statistics, checks read the current versions at query time: a correction that removes a
  * finding removes it from the next call. Nothing is materialised (see statistics.ts for why).
@@ -36,10 +41,12 @@ import { reportMonth } from './report-common.ts';
 import { BASE_PARTS, type CheckPart, type Finding, type RuleNo } from './check-rules.ts';
 import { OPINION_PARTS, opinionsProblem } from './check-opinion-rules.ts';
 import { REGISTER_PARTS, registerProblem } from './check-register-rules.ts';
+import { PROVIDER_PARTS, providersProblem } from './check-provider-rules.ts';
 
 export type { Finding, CheckRecord, RuleNo } from './check-rules.ts';
 export { OPINIONS_NOT_LOADED, OPINION_TABLE, OPINION_COLUMNS } from './check-opinion-rules.ts';
 export { REGISTER_NOT_LOADED } from './check-register-rules.ts';
+export { PROVIDERS_NOT_LOADED } from './check-provider-rules.ts';
 
 export const RULE_TITLES: Record<RuleNo, string> = {
   1: 'GMI or housing benefit paid by two municipalities for the same month',
@@ -51,6 +58,7 @@ export const RULE_TITLES: Record<RuleNo, string> = {
   7: 'Benefit, service or assistant month for a person PMLP records as dead before that month',
   8: 'GMI or housing benefit paid by a municipality other than the declared residence in that month',
   9: 'Household status with a member whose declared residence is in another municipality',
+  10: 'Granted service whose provider is not registered for that service on its days in the month (assistant months name no provider: not checked)',
 };
 
 export interface PartResult {
@@ -86,21 +94,23 @@ export interface ChecksQuery {
   municipality?: string;
 }
 
-const PARTS: CheckPart[] = [...BASE_PARTS, ...OPINION_PARTS, ...REGISTER_PARTS].sort((a, b) => a.rule - b.rule);
+const PARTS: CheckPart[] = [...BASE_PARTS, ...OPINION_PARTS, ...REGISTER_PARTS, ...PROVIDER_PARTS].sort((a, b) => a.rule - b.rule);
+const RULES = Object.keys(RULE_TITLES).map(Number) as RuleNo[];
 
 /** Runs every part concurrently (each on its own pool connection on PostgreSQL). */
 export async function monthlyChecks(db: Db, q: ChecksQuery): Promise<MonthlyChecks> {
   const month = reportMonth(q.period);
   if (!month) throw new Error(`period "${q.period}" is not a month YYYY-MM`);
-  const [opinions, register] = await Promise.all([opinionsProblem(db), registerProblem(db)]);
+  const [opinions, register, providers] = await Promise.all([opinionsProblem(db), registerProblem(db), providersProblem(db)]);
   const ran = await Promise.all(PARTS.map(async (p) => {
     if (p.needsOpinions && opinions) return { p, status: opinions, findings: [] as Finding[] };
     if (p.needsRegister && register) return { p, status: register, findings: [] as Finding[] };
+    if (p.needsProviders && providers) return { p, status: providers, findings: [] as Finding[] };
     const found = await p.run(db, month);
     return { p, status: 'ran', findings: q.municipality ? found.filter((f) => f.records.some((r) => r.municipality === q.municipality)) : found };
   }));
 
-  const rules: RuleResult[] = ([1, 2, 3, 4, 5, 6, 7, 8, 9] as RuleNo[]).map((rule) => {
+  const rules: RuleResult[] = RULES.map((rule) => {
     const mine = ran.filter((r) => r.p.rule === rule);
     const parts = mine.map((r) => ({ part: r.p.part, status: r.status, findings: r.findings.length }));
     const done = parts.filter((p) => p.status === 'ran').length;

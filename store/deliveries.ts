@@ -92,6 +92,15 @@ export async function markDelivered(db: Db, id: string, out: { attempts: number;
   return (r.rowCount ?? 0) === 1;
 }
 
+/**
+ * The receiver answered that a pending delivery can never arrive (e.g. no e-address): it ends
+ * `undeliverable` with the reason; false when it was not pending.
+ */
+export async function markDeliveryUndeliverable(db: Db, id: string, attempts: number, reason: string): Promise<boolean> {
+  const r = await db.query(`UPDATE deliveries SET status = 'undeliverable', attempts = $2, error = $3, updated_at = now() WHERE id = $1 AND status = 'pending'`, [id, attempts, reason]);
+  return (r.rowCount ?? 0) === 1;
+}
+
 export async function markDeliveryFailed(db: Db, id: string, attempts: number, error: string): Promise<void> {
   await db.query(`UPDATE deliveries SET attempts = $2, error = $3, updated_at = now() WHERE id = $1 AND status = 'pending'`, [id, attempts, error]);
 }

@@ -5,6 +5,7 @@
  */
 import { BENEFIT_TYPES, OUTCOMES, type Indicators, type MonthlyStatistics } from './statistics.ts';
 import type { MonthlyChecks } from './checks.ts';
+import { SUBMISSION_KINDS, emptySubmissionFigures, submissionTopics, type SubmissionFigures } from './complaints.ts';
 
 /** How a column's values are to be shown: euro amounts stay decimal strings until a sheet needs numbers. */
 export type ColumnKind = 'text' | 'count' | 'eur' | 'hours';
@@ -25,6 +26,7 @@ export const COUNTRY = 'LV';
 export function statisticsTable(s: MonthlyStatistics): ReportTable {
   const all = [s.country, ...s.municipalities].filter((x): x is Indicators => !!x);
   const types = [...SERVICE_TYPES, ...new Set(all.flatMap((i) => Object.keys(i.serviceDecisions.byType)).filter((t) => !SERVICE_TYPES.includes(t)))];
+  const topics = [...new Set([...submissionTopics().map((t) => t.code), ...Object.keys(s.submissions.byTopic)])];
   const columns: ReportTable['columns'] = [
     { name: 'period', kind: 'text' }, { name: 'atvk', kind: 'text' }, { name: 'municipality', kind: 'text' },
     { name: 'needy_persons', kind: 'count' }, { name: 'needy_new_persons', kind: 'count' },
@@ -34,8 +36,14 @@ export function statisticsTable(s: MonthlyStatistics): ReportTable {
     ...types.flatMap((t) => OUTCOMES.map((o) => ({ name: `service_${t.toLowerCase()}_${o.toLowerCase()}`, kind: 'count' as const }))),
     { name: 'assistant_clients', kind: 'count' }, { name: 'assistant_hours_granted', kind: 'hours' }, { name: 'assistant_hours_used', kind: 'hours' },
     { name: 'recipients_granted', kind: 'count' }, { name: 'recipients_by_residence', kind: 'count' },
+    { name: 'submissions', kind: 'count' },
+    ...SUBMISSION_KINDS.map((k) => ({ name: `submissions_${k.toLowerCase()}`, kind: 'count' as const })),
+    ...topics.map((t) => ({ name: `submissions_topic_${t.toLowerCase()}`, kind: 'count' as const })),
   ];
-  const row = (atvk: string, name: string, i: Indicators): (string | number)[] => [
+  // A municipality's row counts the submissions concerning its social service; the country row
+  // all of them, those to state institutions too (the JSON has them by institution).
+  const submissions = (f: SubmissionFigures): number[] => [f.total, ...SUBMISSION_KINDS.map((k) => f.byKind[k]), ...topics.map((t) => f.byTopic[t] ?? 0)];
+  const row = (atvk: string, name: string, i: Indicators, sub: SubmissionFigures): (string | number)[] => [
     s.period, atvk, name,
     i.needy.persons, i.needy.newPersons, i.lowIncome.persons, i.lowIncome.newPersons,
     ...BENEFIT_TYPES.flatMap((t) => [i.benefits[t].recipients, i.benefits[t].amountEur]),
@@ -44,9 +52,10 @@ export function statisticsTable(s: MonthlyStatistics): ReportTable {
     i.assistant.clients, i.assistant.grantedHours, i.assistant.usedHours,
     // Empty, not 0, while the register is not loaded: unknown is not none.
     i.recipients.granted, i.recipients.byResidence ?? '',
+    ...submissions(sub),
   ];
-  const rows = s.municipalities.map((m) => row(m.atvk, m.name, m));
-  if (s.country) rows.push(row(COUNTRY, 'Latvija (distinct persons; not the sum of the rows above)', s.country));
+  const rows = s.municipalities.map((m) => row(m.atvk, m.name, m, s.submissions.byInstitution[m.atvk] ?? emptySubmissionFigures()));
+  if (s.country) rows.push(row(COUNTRY, 'Latvija (distinct persons; not the sum of the rows above)', s.country, s.submissions));
   return { title: `statistics ${s.period}`, columns, rows };
 }
 

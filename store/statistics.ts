@@ -26,6 +26,9 @@
  *   until register data are stored. Where the two differ, benefits cross municipal borders.
  * Country figures count distinct persons across the country, so a person in two municipalities is
  * one person there: a country figure can be less than the sum of the municipalities' figures.
+ * - submissions: complaints, applications and proposals received through the portal in the month
+ *   (Riga time), by kind, topic and the institution they concern (store/complaints.ts): counts
+ *   only. Beside `country` rather than in it, since an institution is not always a municipality.
  *
  * @example The country in October 2026 of test/ministry/fixture.ts:
  * ```json
@@ -35,13 +38,17 @@
  *                   "HEALTHCARE": { … }, "CRISIS": { … }, "OTHER": { … } },
  *     "serviceDecisions": { "total": 5, "byType": { "HOME_CARE": { "GRANTED": 2, "REFUSED": 1, "TERMINATED": 0, "SUSPENDED": 0 }, … } },
  *     "assistant": { "clients": 7, "grantedHours": 1724, "usedHours": 1619.5 } },
- *   "municipalities": [ { "atvk": "0001000", "name": "Rīga", "needy": { "persons": 5, "newPersons": 2 }, … }, … ] }
+ *   "municipalities": [ { "atvk": "0001000", "name": "Rīga", "needy": { "persons": 5, "newPersons": 2 }, … }, … ],
+ *   "submissions": { "total": 3, "byKind": { "COMPLAINT": 2, "APPLICATION": 1, "PROPOSAL": 0 }, "byTopic": { "GMI": 2, … },
+ *     "byInstitution": { "0001000": { "name": "Sociālais dienests: Rīga", "total": 2, "byKind": { … }, "byTopic": { … } }, "VSAA": { … } } } }
  * ```
- * With a `municipality`, `country` is absent and `municipalities` holds that one.
+ * With a `municipality`, `country` is absent, `municipalities` holds that one and `submissions`
+ * counts those concerning its social service.
  */
 import type { Db } from './db.ts';
 import { reportMonth, municipalitiesOf, municipalityName } from './report-common.ts';
 import { registerLoaded } from './person-register.ts';
+import { submissionCounts, type SubmissionCounts } from './complaints.ts';
 
 export const BENEFIT_TYPES = ['GMI', 'HOUSING', 'HEALTHCARE', 'CRISIS', 'OTHER'] as const;
 export const OUTCOMES = ['GRANTED', 'REFUSED', 'TERMINATED', 'SUSPENDED'] as const;
@@ -73,6 +80,8 @@ export interface MonthlyStatistics {
   country?: Indicators;
   /** Every municipality valid in the month (zeros where nothing was loaded), or the one asked for. */
   municipalities: MunicipalityStatistics[];
+  /** Complaints, applications and proposals received in the month (of the one municipality, when asked for one). */
+  submissions: SubmissionCounts;
 }
 
 export interface StatisticsQuery {
@@ -111,11 +120,12 @@ SELECT municipality, status, count(DISTINCT person_code)::int AS persons,
   count(DISTINCT person_code) FILTER (WHERE is_new)::int AS new_persons, GROUPING(municipality)::int AS country
 FROM p GROUP BY GROUPING SETS ((municipality, status), (status))`;
 
-// $1 month (its first day), $2 municipality. The sets without benefit_type count recipients of any type.
+// $1 first day, $2 last day, $3 municipality: the benefit months of the months in the window (a
+// month's row is dated its first day). The sets without benefit_type count recipients of any type.
 const BENEFIT_SQL = `
 SELECT municipality, benefit_type, count(DISTINCT person_code)::int AS recipients, sum(amount)::text AS amount,
   GROUPING(municipality)::int AS country, GROUPING(benefit_type)::int AS all_types
-FROM benefit_month WHERE month = $1::date AND ($2::text IS NULL OR municipality = $2::text)
+FROM benefit_month WHERE month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR municipality = $3::text)
 GROUP BY GROUPING SETS ((municipality, benefit_type), (benefit_type), (municipality), ())`;
 
 // $1 first day, $2 last day, $3 municipality.
@@ -124,11 +134,11 @@ SELECT municipality, service_type, outcome, count(*)::int AS decisions, GROUPING
 FROM service_decision WHERE decision_date BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR municipality = $3::text)
 GROUP BY GROUPING SETS ((municipality, service_type, outcome), (service_type, outcome))`;
 
-// $1 month (its first day), $2 municipality.
+// $1 first day, $2 last day, $3 municipality.
 const ASSISTANT_SQL = `
 SELECT municipality, count(DISTINCT person_code)::int AS clients, coalesce(sum(granted_hours), 0)::text AS granted,
   coalesce(sum(used_hours), 0)::text AS used, GROUPING(municipality)::int AS country
-FROM assistant_month WHERE month = $1::date AND ($2::text IS NULL OR municipality = $2::text)
+FROM assistant_month WHERE month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR municipality = $3::text)
 GROUP BY GROUPING SETS ((municipality), ())`;
 
 // $1 month (its first day), $2 last day, $3 municipality. One index probe per recipient; a recipient
@@ -148,9 +158,9 @@ function statisticsStatements(first: string, last: string, municipality: string 
   return {
     residence: { sql: RESIDENCE_SQL, params: [first, last, municipality] },
     status: { sql: STATUS_SQL, params: [first, last, municipality] },
-    benefit: { sql: BENEFIT_SQL, params: [first, municipality] },
+    benefit: { sql: BENEFIT_SQL, params: [first, last, municipality] },
     service: { sql: SERVICE_SQL, params: [first, last, municipality] },
-    assistant: { sql: ASSISTANT_SQL, params: [first, municipality] },
+    assistant: { sql: ASSISTANT_SQL, params: [first, last, municipality] },
   };
 }
 
@@ -159,15 +169,25 @@ type Row = Record<string, unknown> & { municipality: string | null; country: num
 /** A municipality with no rows: zero recipients by residence once the register is there, not "unknown". */
 const withRegister = (i: Indicators, loaded: boolean): Indicators => (loaded ? { ...i, recipients: { ...i.recipients, byResidence: 0 } } : i);
 
+/** The figures of a window of days: the country's, and each municipality's that has any. */
+export interface WindowIndicators {
+  country: Indicators;
+  byAtvk: Map<string, Indicators>;
+  /** Whether PMLP's register was loaded, so recipients.byResidence was counted. */
+  withResidence: boolean;
+}
+
 /**
- * The month's statistics; throws on a malformed period (callers validate it for their users).
- * The four statements run concurrently: on PostgreSQL each takes its own pool connection.
+ * The indicators of the days `first`…`last` (YYYY-MM-DD, whole months) by the definitions above, a
+ * month's rules applied to the window: a status in force on at least one day of it, the benefit and
+ * assistant months inside it, the service decisions dated in it. The monthly statistics and the
+ * annual state report (store/state-reports.ts) both count through here, so the two never disagree.
+ * Recipients by residence are a month's figure and are counted only when `residence` is set.
+ * The statements run concurrently: on PostgreSQL each takes its own pool connection.
  */
-export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<MonthlyStatistics> {
-  const month = reportMonth(q.period);
-  if (!month) throw new Error(`period "${q.period}" is not a month YYYY-MM`);
-  const st = statisticsStatements(month.first, month.last, q.municipality ?? null);
-  const withResidence = await registerLoaded(db);
+export async function windowIndicators(db: Db, w: { first: string; last: string; municipality?: string | null; residence?: boolean }): Promise<WindowIndicators> {
+  const st = statisticsStatements(w.first, w.last, w.municipality ?? null);
+  const withResidence = (w.residence ?? false) && await registerLoaded(db);
   const [status, benefit, service, assistant, residence] = await Promise.all(
     [st.status, st.benefit, st.service, st.assistant, ...(withResidence ? [st.residence] : [])]
       .map((s) => db.query<Row>(s.sql, s.params).then((r) => r.rows)),
@@ -207,6 +227,17 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
     for (const t of [country, ...byAtvk.values()]) t.recipients.byResidence = 0;
     for (const r of residence ?? []) target(r).recipients.byResidence = Number(r.recipients);
   }
+  return { country, byAtvk, withResidence };
+}
+
+/** The month's statistics; throws on a malformed period (callers validate it for their users). */
+export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<MonthlyStatistics> {
+  const month = reportMonth(q.period);
+  if (!month) throw new Error(`period "${q.period}" is not a month YYYY-MM`);
+  const [{ country, byAtvk, withResidence }, submissions] = await Promise.all([
+    windowIndicators(db, { first: month.first, last: month.last, municipality: q.municipality, residence: true }),
+    submissionCounts(db, month.period, q.municipality),
+  ]);
 
   const listed = q.municipality
     ? [{ atvk: q.municipality, name: municipalityName(q.municipality) }]
@@ -217,5 +248,6 @@ export async function monthlyStatistics(db: Db, q: StatisticsQuery): Promise<Mon
     period: month.period, from: month.first, to: month.last, computedAt: new Date().toISOString(),
     ...(q.municipality ? {} : { country }),
     municipalities: listed.map((m) => ({ atvk: m.atvk, name: m.name, ...(byAtvk.get(m.atvk) ?? withRegister(empty(), withResidence)) })),
+    submissions,
   };
 }

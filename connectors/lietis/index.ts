@@ -6,3 +6,8 @@ export {
   type LietisNotification, type LietisProfile,
 } from './notification-contract.ts';
 export { readReceiveNotification, InvalidNotification } from './notify-request.ts';
+export { lietisOpenApplications, createLietisApplicationsClient, type LietisApplicationsClient, type LietisApplicationsClientOptions, type LietisApplicationsExchange, type LietisApplicationsQuery } from './applications.ts';
+export {
+  LIETIS_APPLICATIONS_NS, LIETIS_APPLICATIONS_PATH, OPEN_APPLICATIONS, InvalidApplicationsMessage, readOpenApplicationsRequest, readOpenApplicationsResponse,
+  type OpenApplicationsAnswer, type OpenApplicationsRequest, type LietisApplicationsError,
+} from './applications-contract.ts';

@@ -213,8 +213,10 @@ export interface CallTarget {
   partnerId: string;
   /** The partner's service endpoint (partners.yaml `endpoint`). */
   endpoint: string;
-  /** The partner's certificate (PEM): its answers must be signed with it. */
+  /** The partner's certificate (PEM): its answers must be signed with it. Empty for a JSON partner that does not sign (SOPA). */
   certPem: string;
+  /** The bearer token a JSON partner expects (SOPA); absent for signed SOAP partners. */
+  token?: string;
 }
 
 export interface CallContext {
@@ -388,6 +390,11 @@ export interface DeliveryResult {
   duplicate: boolean;
   /** The receiver's reference, when it gives one (NVA's Ref). */
   ref?: string;
+  /**
+   * The receiver answered that the item can never be delivered (an e-address the recipient has not
+   * activated), with the reason: the delivery ends `undeliverable`, neither retried nor dead-lettered.
+   */
+  undeliverable?: string;
 }
 
 export interface Delivery<T = unknown> {

@@ -93,16 +93,18 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 
 /**
  * A query route answers with one partner call, so its steps are exactly one `call:`; a call in any
- * other route would have no one to answer to. Returns [path, message] pairs.
+ * other route but an HTTP read would have no one to answer to. Returns [path, message] pairs.
  */
 export function queryRouteProblems(r: Obj): [(string | number)[], string][] {
   const steps = Array.isArray(r.steps) ? r.steps : [];
   const query = isObj(r.from) && 'query' in r.from;
+  // An HTTP route's call: steps are checked with its trigger (flow-checks.ts): HTTP reads ask partners.
+  const http = isObj(r.from) && 'http' in r.from;
   const out: [(string | number)[], string][] = [];
   steps.forEach((s: unknown, i) => {
     if (!isObj(s)) return;
     if (query && !('call' in s)) out.push([['steps', i], `a query route's steps are one call: step; ${Object.keys(s)[0] ?? 'this'} steps are not run for queries`]);
-    if (!query && 'call' in s) out.push([['steps', i, 'call'], 'a call: step runs only in a route with from: {query: …}; use to: to send a batch']);
+    if (!query && !http && 'call' in s) out.push([['steps', i, 'call'], 'a call: step runs only in a route with from: {query: …} or an HTTP read; use to: to send a batch']);
   });
   if (query && steps.filter((s: unknown) => isObj(s) && 'call' in s).length > 1) out.push([['steps'], 'a query route has exactly one call: step']);
   return out;

@@ -43,11 +43,17 @@ export interface PartnerDef {
   /** "sha256:<hex>" of each accepted bearer key. */
   keyHashes: string[];
   description?: string;
-  /** A partner the hub calls (a state agency): its service URL. */
+  /**
+   * A partner the hub calls: a state agency's service URL, or a municipal system's open-applications
+   * service (docs/partners/sopa-applications.md, lietis-applications.md).
+   */
   endpoint?: string;
   /** The partner's certificate: a PEM file (relative to the routes directory) or the PEM itself. */
   certificate?: string;
-  /** A municipal partner's notification receiver (SOPA webhook, LIETIS SOAP). */
+  /**
+   * A municipal partner's notification receiver (SOPA webhook, LIETIS SOAP). `token` is the bearer
+   * token SOPA issued to the hub, sent with its notifications and with its calls to `endpoint`.
+   */
   notify?: { endpoint: string; token?: string };
   /** Shared by every route that calls this partner (DESIGN.md §3). */
   policies?: {

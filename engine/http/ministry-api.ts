@@ -86,6 +86,7 @@ const STATISTICS_NOTES = [
   'assistant_*: distinct clients, hours granted and hours used of the assistant months of the month.',
   'recipients_granted: distinct persons with a benefit month granted by the municipality; recipients_by_residence: distinct persons with a benefit month from any municipality whose declared residence (PMLP) on the last day of the month is the municipality. Empty until population register data are loaded.',
   `The country row (atvk LV) counts distinct persons across the country: it can be less than the sum of the municipalities.`,
+  'submissions*: complaints, applications and proposals received through the portal in the month (Riga time), by kind and topic: a municipality\'s row counts those concerning its social service, the country row all of them, those to state institutions (LM, VSAA, VDEĀVK, VSAC, NVA) included; the JSON has them by institution.',
 ];
 
 /** The report rendered in `format`: the body and its content type. */

@@ -24,6 +24,7 @@ import {
   getDelivery, insertDeliveries, markDelivered, markDeliveryDead, markDeliveryFailed, pendingDeliveryIds,
   type Db, type NewDelivery, type Store,
 } from '../../store/index.ts';
+import { markDeliveryUndeliverable } from '../../store/deliveries.ts';
 
 type DeliverStep = Extract<RouteDef['steps'][number], { deliver: unknown }>;
 
@@ -64,6 +65,11 @@ export interface DeliveryDeps {
   connection: ConnectionOptions;
   prefix: string;
   concurrency?: number;
+  /**
+   * How long a job's lock lives without renewal, as the batch queues' (HUB_LOCK_MS): the deliveries
+   * of a worker that died (kill -9) go to another worker within about this. @defaultValue BullMQ's 30 s
+   */
+  lockDurationMs?: number;
 }
 
 interface Job1 { deliveryId: string }
@@ -189,6 +195,12 @@ export class Deliveries {
       // No audit row, no delivery: personal data leaves the hub only after its row is committed.
       await this.audit.append({ actor: 'hub', subject: row.subject, service, purpose: route.id, outcome: `attempt ${attempt}`, details: { deliveryId: row.id, partner: target.partnerId } });
       const out = await this.component(row.component).deliver({ deliveryId: row.id, municipality: row.municipality ?? '', item: row.payload }, target, { timeoutMs });
+      if (out.undeliverable !== undefined) {
+        // An answer, not a failure: no retry can change it, so it is neither retried nor a dead letter.
+        await markDeliveryUndeliverable(db, row.id, attempt, out.undeliverable);
+        await this.audit.append({ actor: 'hub', subject: row.subject, service, purpose: route.id, outcome: 'undeliverable', details: { deliveryId: row.id, partner: target.partnerId, attempts: attempt, reason: out.undeliverable } });
+        return;
+      }
       await markDelivered(db, row.id, { attempts: attempt, ref: out.ref, duplicate: out.duplicate });
       await this.audit.append({ actor: 'hub', subject: row.subject, service, purpose: route.id, outcome: out.duplicate ? 'delivered (duplicate)' : 'delivered', details: { deliveryId: row.id, partner: target.partnerId, attempts: attempt, ...(out.ref ? { ref: out.ref } : {}) } });
     } catch (e) {
@@ -210,6 +222,7 @@ export class Deliveries {
         }
       }, {
         connection: this.deps.connection, prefix: this.deps.prefix, concurrency: this.deps.concurrency ?? 8,
+        ...(this.deps.lockDurationMs ? { lockDuration: this.deps.lockDurationMs, stalledInterval: Math.min(30_000, this.deps.lockDurationMs) } : {}),
         maxStalledCount: 5,
         settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(route, attemptsMade) },
       });

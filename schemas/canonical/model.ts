@@ -196,6 +196,63 @@ export interface EAddressMessage {
   attachments?: { name: string; contentType: string; data: string }[];
 }
 
+/** The canonical codes of classifiers.md's tables, as lists a reader can check a value against. */
+export const HOUSEHOLD_STATUSES = ['NEEDY', 'LOW_INCOME'] as const;
+export const BENEFIT_TYPES = ['GMI', 'HOUSING', 'HEALTHCARE', 'CRISIS', 'OTHER'] as const;
+export const SERVICE_TYPES = [
+  'SOCIAL_WORK', 'HOME_CARE', 'DAY_CENTRE', 'GROUP_HOME', 'LONG_TERM_CARE', 'REHABILITATION', 'CRISIS_CENTRE', 'SHELTER',
+  'SOUP_KITCHEN', 'SPECIALISED_WORKSHOP', 'ASSISTANT',
+] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
+/** What an application asks for: a household status, a benefit or a social service (classifiers.md codes). */
+export type AppliedFor =
+  | { kind: 'household-status'; status: HouseholdStatus['status'] }
+  | { kind: 'benefit'; benefitType: Benefit['benefitType'] }
+  | { kind: 'service'; serviceType: ServiceType };
+
+/**
+ * Where a municipality has got with an application it has not decided yet
+ * (docs/partners/sopa-applications.md, lietis-applications.md).
+ */
+export const APPLICATION_STATES = ['REGISTERED', 'IN_REVIEW', 'WAITING_FOR_DOCUMENTS'] as const;
+export type ApplicationState = (typeof APPLICATION_STATES)[number];
+
+/**
+ * An application a municipality's system has registered and not yet decided, as SOPA and LIETIS
+ * answer it for one person. Decided applications reach SPOLIS as loaded decisions instead.
+ */
+export interface OpenApplication {
+  /** The municipality's own number of the application. */
+  applicationId: string;
+  /** YYYY-MM-DD */
+  receivedOn: string;
+  appliedFor: AppliedFor;
+  state: ApplicationState;
+  /** YYYY-MM-DD, when the municipality gives one. */
+  expectedDecisionBy?: string;
+}
+
+/**
+ * A municipality's annual state statistical report on social services and social assistance, as
+ * submitted (eservices/state-reports/; the indicator codes are store/state-reports.ts INDICATORS).
+ * Aggregates only: no personal data.
+ */
+export interface StateReportSubmission {
+  /** ATVK of the reporting municipality. */
+  municipality: string;
+  year: number;
+  /** Every indicator code → its value as a decimal string in the indicator's unit. */
+  figures: Record<string, string>;
+  /** Why a figure differs from the records, by indicator code. */
+  comments: Record<string, string>;
+  /** The records' figures when submitted (what the form was pre-filled with). */
+  records: Record<string, string>;
+  /** The partner that submitted (partners.yaml id). */
+  submittedBy: string;
+  requestId?: string;
+}
+
 /** What pulls and SOAP pushes carry into a route, named so a route's steps can be checked to fit. */
 export interface MessageTypes {
   'vdeavk.opinion': AssistantOpinion;
@@ -203,5 +260,6 @@ export interface MessageTypes {
   'burvis.profile': BurvisProfile;
   'burvis.coparticipation': CoParticipation;
   'eaddress.message': EAddressMessage;
+  'spolis.state-report': StateReportSubmission;
 }
 export type MessageType = keyof MessageTypes;

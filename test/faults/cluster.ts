@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { hashKey } from '../../engine/http/auth.ts';
-import { TEST_PARTNERS, KEYS } from '../helpers/hub.ts';
+import { TEST_PARTNERS, KEYS, ESERVICE_KEYS } from '../helpers/hub.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -79,7 +79,10 @@ export function testConfigDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'spolis-cfg-'));
   cpSync('routes', dir, { recursive: true });
   const yaml = ['partners:', ...TEST_PARTNERS.flatMap((p) => [`  - id: ${p.id}`, `    system: ${p.system}`,
-    ...(p.municipality ? [`    municipality: "${p.municipality}"`] : []), `    keyHashes: ["${hashKey(KEYS[p.id as keyof typeof KEYS])}"]`])];
+    ...(p.municipality ? [`    municipality: "${p.municipality}"`] : []), `    keyHashes: ["${hashKey(KEYS[p.id as keyof typeof KEYS])}"]`]),
+    // The e-services' partners (routes/portal-*.yaml name them); the portal's placeholder certificate is never used here.
+    '  - id: portal', '    system: portal', `    keyHashes: ["${hashKey(ESERVICE_KEYS.portal)}"]`,
+    '  - id: vsac', '    system: vsac', `    keyHashes: ["${hashKey(ESERVICE_KEYS.vsac)}"]`];
   writeFileSync(join(dir, 'partners.yaml'), yaml.join('\n') + '\n');
   return dir;
 }

@@ -128,7 +128,7 @@ describe('ministry API', function () {
     assert.equal(out.status, 0, out.stderr);
     assert.deepEqual({ ...JSON.parse(out.stdout), computedAt: null }, { ...api, computedAt: null });
     const csv = cli('checks', '--period', '2026-10', '--format', 'csv');
-    assert.equal(csv.stdout.trim().split('\n').length, 1 + 9 + 3, 'a header, 7 findings, 2 opinion parts and 3 register parts that could not run');
+    assert.equal(csv.stdout.trim().split('\n').length, 1 + 9 + 3 + 1, 'a header, 7 findings, 2 opinion parts, 3 register parts and the providers part that could not run');
     const bad = cli('checks', '--period', '2026-1');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--period: period "2026-1" must be a month YYYY-MM/);
@@ -142,6 +142,7 @@ describe('ministry API', function () {
       ['1', 'finding'], ['1', 'finding'], ['2', 'finding'], ['2', 'finding'],
       ['3', 'child-above-opinion-maximum'], ['3', 'finding'], ['4', 'assistant-without-opinion'], ['5', 'finding'], ['6', 'finding'],
       ['7', 'after-death'], ['8', 'paid-outside-declared-residence'], ['9', 'household-member-resides-elsewhere'],
+      ['10', 'provider-not-registered-for-service'],
     ]);
     assert.match(rows[4][2], /unavailable: VDEĀVK opinions are not loaded yet/);
     assert.match(rows[9][2], /unavailable: PMLP population register data are not loaded yet/);

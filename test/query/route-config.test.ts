@@ -39,7 +39,7 @@ describe('query routes and the partners they call (load-time checks)', () => {
   it('names a misspelled call component with the near name and the valid ones', () => {
     const p = lint({ 'vsaa-ep51-query.yaml': (t) => t.replace('call: vsaa/get-granted-amounts', 'call: vsaa/get-granted-amount') });
     assert.equal(p.length, 1, p.join('\n'));
-    assert.match(p[0], /vsaa-ep51-query\.yaml:6: steps\[0\]\.call: unknown call "vsaa\/get-granted-amount" \(did you mean "vsaa\/get-granted-amounts"\?\); valid: burvis\/get-profile, pmlp\/get-person, vdeavk\/get-opinions, vsaa\/get-deductions, vsaa\/get-granted-amounts, vsaa\/get-payments, vzd\/get-property/);
+    assert.match(p[0], /vsaa-ep51-query\.yaml:6: steps\[0\]\.call: unknown call "vsaa\/get-granted-amount" \(did you mean "vsaa\/get-granted-amounts"\?\); valid: burvis\/get-profile, lietis\/open-applications, pmlp\/get-person, sopa\/open-applications, vdeavk\/get-opinions, vsaa\/get-deductions, vsaa\/get-granted-amounts, vsaa\/get-payments, vzd\/get-property/);
   });
 
   it('refuses a call step outside a query route, other steps in a query route, and two routes of one service', () => {

@@ -79,6 +79,19 @@ const EXAMPLES: { xsd: string; valid: string[]; invalid: string[] }[] = [
     invalid: ['<SubmitProfilingChangesResponse xmlns="urn:lv:lm:spolis:hub:burvis:1"><RequestId>n-1</RequestId><Accepted>false</Accepted><Queued>0</Queued></SubmitProfilingChangesResponse>'],
   },
   {
+    xsd: 'lietis-applications.xsd',
+    valid: [
+      '<GetOpenApplicationsRequest xmlns="urn:lv:daugavpils:lietis:applications:1"><RequestId>r-1</RequestId><Purpose>portal request p-1</Purpose><PersonCode>16117519997</PersonCode></GetOpenApplicationsRequest>',
+      '<GetOpenApplicationsResponse xmlns="urn:lv:daugavpils:lietis:applications:1"><Municipality>0002000</Municipality><Applications><Application><ApplicationId>DSP/IES/2026/301</ApplicationId><ReceivedOn>2026-11-25</ReceivedOn><AppliedFor><Service>HOME_CARE</Service></AppliedFor><State>WAITING_FOR_DOCUMENTS</State></Application><Application><ApplicationId>DSP/IES/2026/302</ApplicationId><ReceivedOn>2026-11-26</ReceivedOn><AppliedFor><HouseholdStatus>NEEDY</HouseholdStatus></AppliedFor><State>REGISTERED</State><ExpectedDecisionBy>2026-12-24</ExpectedDecisionBy></Application></Applications></GetOpenApplicationsResponse>',
+      '<GetOpenApplicationsResponse xmlns="urn:lv:daugavpils:lietis:applications:1"><Municipality>0002000</Municipality><Applications/></GetOpenApplicationsResponse>',
+    ],
+    invalid: [
+      '<GetOpenApplicationsRequest xmlns="urn:lv:daugavpils:lietis:applications:1"><RequestId>r-1</RequestId><Purpose>p</Purpose><PersonCode>161175-19997</PersonCode></GetOpenApplicationsRequest>',
+      '<GetOpenApplicationsResponse xmlns="urn:lv:daugavpils:lietis:applications:1"><Municipality>0002000</Municipality><Applications><Application><ApplicationId>A</ApplicationId><ReceivedOn>2026-11-25</ReceivedOn><AppliedFor><Service>HOME_CARE</Service><Benefit>GMI</Benefit></AppliedFor><State>REGISTERED</State></Application></Applications></GetOpenApplicationsResponse>',
+      '<GetOpenApplicationsResponse xmlns="urn:lv:daugavpils:lietis:applications:1"><Municipality>0002000</Municipality><Applications><Application><ApplicationId>A</ApplicationId><ReceivedOn>2026-11-25</ReceivedOn><AppliedFor><Benefit>GMI</Benefit></AppliedFor><State>DECIDED</State></Application></Applications></GetOpenApplicationsResponse>',
+    ],
+  },
+  {
     xsd: 'lietis-inbound.xsd',
     valid: [
       '<ReceiveNotification xmlns="urn:lv:daugavpils:lietis:inbound:1"><NotificationId>n-1</NotificationId><Type>burvis.profile</Type><Municipality>0002000</Municipality><Profile><PersonCode>16117519997</PersonCode><Status>JOBSEEKER</Status><RegisteredOn>2026-03-01</RegisteredOn><ProfilingGroup>1</ProfilingGroup><UpdatedAt>2026-03-02T08:00:00+02:00</UpdatedAt></Profile></ReceiveNotification>',
@@ -95,7 +108,7 @@ describe('SOAP contracts (schemas/wsdl, schemas/xsd)', function () {
   after(() => scratch.dispose());
 
   it('has a WSDL and an XSD for every partner service and hub endpoint', () => {
-    const expected = ['burvis-municipal', 'hub-burvis', 'hub-vdeavk', 'lietis-inbound', 'pmlp-fpr', 'vdeavk-universal', 'vsaa-ep', 'vzd-property'];
+    const expected = ['burvis-municipal', 'hub-burvis', 'hub-vdeavk', 'lietis-applications', 'lietis-inbound', 'pmlp-fpr', 'vdeavk-universal', 'vsaa-ep', 'vzd-property'];
     assert.deepEqual(wsdls, expected.map((n) => `${n}.wsdl`));
     assert.deepEqual(xsds, expected.map((n) => `${n}.xsd`));
   });

@@ -1,0 +1,193 @@
+/**
+ * The municipal systems a person's application status asks (docs/partners/portal-applications.md):
+ * every municipal partner of partners.yaml, each with how its open applications are learnt. A SOPA
+ * or LIETIS partner with an `endpoint` is asked through the `call:` step of its system in the
+ * route, within the step's timeout (capped by the partner's own, policies.timeout); GVS has no
+ * online interface, and a partner without an endpoint is not connected: both show decided
+ * applications only. All are asked at once, and one that fails or is slow costs the person that
+ * municipality's open applications, never the answer.
+ *
+ * A partner that failed `policies.circuitBreaker.failures` times in a row (unreachable, slow,
+ * unavailable) is not asked for `openSeconds`, then once more: a person should not wait for a
+ * municipality known to be down. The breaker is this process's own: the shared gate of the query
+ * API (engine/runtime/partner-gate.ts) needs Redis, which the e-services are not given; these calls
+ * are a person's, a few a second, so no shared rate limit is needed to protect the partner either.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Call, CallSpec } from '../../engine/components/specs.ts';
+import type { PartnerDef, RouteDef } from '../../engine/config/types.ts';
+import { partnerPolicies, readCertificate, type PartnerPolicies } from '../../engine/config/partners.ts';
+import { parseDuration } from '../../engine/core/duration.ts';
+import { ConnectorError, isHubError } from '../../engine/core/errors.ts';
+import { municipalities } from '../../engine/validation/municipalities.ts';
+import type { OpenApplication } from '../../schemas/canonical/model.ts';
+import type { AuditEntry } from '../../store/audit.ts';
+import type { EServiceDeps } from '../common/deps.ts';
+
+/** The systems municipalities report from (schemas/classifiers/municipalities.json). */
+const MUNICIPAL_SYSTEMS = ['sopa', 'lietis', 'gvs'];
+
+/** What the answer says of one municipal system. */
+export interface SourceReport {
+  municipality: string;
+  municipalityName: string;
+  partner: string;
+  system: string;
+  /**
+   * answered: its open applications are in the answer; unavailable: it was to be asked and gave no
+   * usable answer (it may hold open applications the answer lacks); decided-only: it has no online
+   * interface, so only its decided applications (the loaded decisions) are known.
+   */
+  openApplications: 'answered' | 'unavailable' | 'decided-only';
+  /** Why not answered, for the portal's developer; never a personal code. */
+  reason?: string;
+}
+
+export interface SourceAnswer {
+  report: SourceReport;
+  /** The municipality's open applications, when it answered. */
+  applications: OpenApplication[];
+}
+
+interface Breaker {
+  /** Consecutive failures while closed. */
+  failures: number;
+  /** While in the future, the partner is not asked. */
+  openUntil: number;
+  /** Opened before and since expired: the next failure opens it again at once. */
+  trial: boolean;
+}
+
+interface Source {
+  partner: PartnerDef;
+  municipality: string;
+  name: string;
+  /** Absent: not asked (decided-only, or unavailable by configuration). */
+  call?: Call;
+  spec?: CallSpec;
+  timeoutMs: number;
+  policies: PartnerPolicies;
+  breaker: Breaker;
+  /** Why not asked. */
+  notAsked?: { as: 'unavailable' | 'decided-only'; reason: string };
+}
+
+/** The request a municipal call answers: the portal's, for the audit row's purpose. */
+export interface AskContext {
+  personCode: string;
+  /** The portal's request id (the assertion's jti). */
+  portalRequestId: string;
+  purpose: string;
+}
+
+type CallStep = Extract<RouteDef['steps'][number], { call: string }>;
+
+/** SOPA's token may be kept in the environment (`env:NAME`), as for its notifications. */
+const envToken = (t: string | undefined): string | undefined => (t?.startsWith('env:') ? process.env[t.slice(4)] : t);
+
+export class MunicipalSystems {
+  private readonly sources: Source[] = [];
+
+  /** `audit` writes a row of the hub's calls; it rejects when the row is not written. */
+  constructor(route: RouteDef, private readonly deps: EServiceDeps, private readonly audit: (entry: AuditEntry) => Promise<void>) {
+    const steps = route.steps.filter((s): s is CallStep => 'call' in s);
+    const names = municipalities();
+    for (const p of deps.partners) {
+      if (!MUNICIPAL_SYSTEMS.includes(p.system) || !p.municipality) continue;
+      const policies = partnerPolicies(p);
+      const source: Source = {
+        partner: p, municipality: p.municipality, name: names.get(p.municipality)?.name ?? p.municipality, timeoutMs: policies.timeoutMs, policies,
+        breaker: { failures: 0, openUntil: 0, trial: false },
+      };
+      this.sources.push(source);
+      const step = steps.find((s) => deps.registry.get('call', s.call)?.partner === p.system);
+      if (!step) {
+        source.notAsked = { as: 'decided-only', reason: p.system === 'gvs' ? 'GVS has no online interface: decided applications only' : `the hub does not ask ${p.system} for open applications: decided applications only` };
+        continue;
+      }
+      if (!p.endpoint) {
+        source.notAsked = { as: 'decided-only', reason: 'this municipality\'s system is not connected for open applications: decided applications only' };
+        continue;
+      }
+      const spec = deps.registry.get('call', step.call)!;
+      const missing = p.system === 'lietis' && !p.certificate ? 'certificate' : p.system === 'sopa' && !envToken(p.notify?.token) ? 'notify.token' : undefined;
+      if (missing) {
+        deps.logger.warn({ route: route.id, partner: p.id, field: missing }, `${p.id} has an endpoint for open applications but no ${missing} in partners.yaml: it is reported unavailable until one is set`);
+        source.notAsked = { as: 'unavailable', reason: 'the hub is not configured to ask this municipality\'s system' };
+        continue;
+      }
+      source.spec = spec;
+      // The route may wait less than the partner's own limit, never more (as for queries).
+      source.timeoutMs = Math.min(step.timeout ? parseDuration(step.timeout) : Infinity, policies.timeoutMs);
+      source.call = spec.create({}, {
+        target: { partnerId: p.id, endpoint: p.endpoint, certPem: p.certificate ? readCertificate(p.certificate, deps.configDir) : '', token: envToken(p.notify?.token) },
+        identity: deps.identity, logger: deps.logger.child({ route: route.id, partner: p.id }),
+      });
+    }
+  }
+
+  /** Every municipal system's answer for one person, in partners.yaml's order; each asking audited. */
+  async ask(ctx: AskContext): Promise<SourceAnswer[]> {
+    return Promise.all(this.sources.map((s) => this.askOne(s, ctx)));
+  }
+
+  private async askOne(s: Source, ctx: AskContext): Promise<SourceAnswer> {
+    const report = (openApplications: SourceReport['openApplications'], reason?: string): SourceReport => ({
+      municipality: s.municipality, municipalityName: s.name, partner: s.partner.id, system: s.partner.system, openApplications, ...(reason ? { reason } : {}),
+    });
+    if (!s.call || !s.spec) return { report: report(s.notAsked!.as, s.notAsked!.reason), applications: [] };
+    const b = s.breaker;
+    const now = Date.now();
+    if (b.openUntil > now) {
+      return { report: report('unavailable', `not asked: it failed repeatedly; asked again in ${Math.ceil((b.openUntil - now) / 1000)} s`), applications: [] };
+    }
+    if (b.openUntil > 0) { b.openUntil = 0; b.trial = true; }
+    const requestId = randomUUID();
+    const t0 = performance.now();
+    let answer: SourceAnswer;
+    let outcome: string;
+    try {
+      const a = await s.call.call({ personCode: ctx.personCode, purpose: ctx.purpose, requestId, requesterId: 'SPOLIS' }, { timeoutMs: s.timeoutMs });
+      if (a.municipality !== s.municipality) {
+        throw new ConnectorError('HUB_ERR_PARTNER_RESPONSE', `${s.partner.id} answered for municipality ${String(a.municipality)}, not for its own ${s.municipality}: check its endpoint in partners.yaml`,
+          { retryable: false, httpStatus: 502, details: { partnerId: s.partner.id } });
+      }
+      b.failures = 0;
+      b.trial = false;
+      outcome = 'answered';
+      answer = { report: report('answered'), applications: a.applications as OpenApplication[] };
+    } catch (e) {
+      outcome = isHubError(e) ? e.code : 'HUB_ERR_INTERNAL';
+      // Only an unreachable, slow or unavailable partner counts against it; an answer, even a refusal, shows it alive.
+      const failed = e instanceof ConnectorError && e.retryable;
+      if (!failed) { b.failures = 0; b.trial = false; }
+      if (failed && (b.trial || ++b.failures >= s.policies.circuitBreaker.failures)) {
+        b.openUntil = Date.now() + s.policies.circuitBreaker.openMs;
+        b.failures = 0;
+        b.trial = false;
+        this.deps.logger.warn({ partner: s.partner.id, openSeconds: s.policies.circuitBreaker.openMs / 1000 }, `${s.partner.id} failed repeatedly: its open applications are not asked for now`);
+      }
+      this.deps.logger.warn({ err: e, partner: s.partner.id, code: outcome }, 'a municipal system gave no open applications; the person is answered without them');
+      answer = { report: report('unavailable', reasonOf(e, s.timeoutMs)), applications: [] };
+    }
+    // The hub's own call for the person: audited as the hub's, for the person's request.
+    await this.audit({
+      actor: 'hub', subject: ctx.personCode, service: `call:${s.spec.name}`, purpose: ctx.purpose, outcome,
+      details: { partner: s.partner.id, requestId, portalRequestId: ctx.portalRequestId, ms: Math.round(performance.now() - t0) },
+    });
+    return answer;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sources) await s.call?.close();
+  }
+}
+
+/** What the person's answer says of a failed municipality: what happened, not the partner's words. */
+function reasonOf(e: unknown, timeoutMs: number): string {
+  const code = isHubError(e) ? e.code : '';
+  if (code === 'HUB_ERR_PARTNER_TIMEOUT') return `no answer within ${timeoutMs} ms`;
+  if (code === 'HUB_ERR_PARTNER_UNAVAILABLE') return 'the municipality\'s system is unavailable';
+  if (code === 'HUB_ERR_PARTNER_NOT_CONFIGURED') return 'the hub is not configured to ask this municipality\'s system';
+  return 'the municipality\'s system answered with an error';
+}
