@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { deflateRawSync } from 'node:zlib';
-import { startTestHub, eservicePartners, ESERVICE_KEYS, KEYS, testSigningIdentity, type TestHub } from '../helpers/hub.ts';
+import { ESERVICE_KEYS, KEYS, type TestHub } from '../helpers/hub.ts';
 import { BACKENDS, openTestStore, type TestStore } from '../helpers/store.ts';
-import { startPortalSimulator, type PortalSimulator } from '../../connectors/portal/sandbox.ts';
-import { startEAddressSimulator, type EAddressSimulator } from '../../connectors/eaddress/sandbox.ts';
+import type { PortalSimulator } from '../../connectors/portal/sandbox.ts';
+import type { EAddressSimulator } from '../../connectors/eaddress/sandbox.ts';
 import { EADDRESS_LIMITS } from '../../connectors/eaddress/index.ts';
 import { makePersonCode } from '../../engine/validation/person-code.ts';
 import { municipalities } from '../../engine/validation/municipalities.ts';
@@ -20,6 +20,7 @@ import {
 } from '../../store/complaints.ts';
 import { complaintMessage, rigaTime } from '../../eservices/complaints/message.ts';
 import { COMPLAINT_LIMITS } from '../../eservices/complaints/limits.ts';
+import { startEServiceBed, type EServiceBed } from '../helpers/eservices.ts';
 
 const PATH = '/api/v1/complaints';
 const MINE = '/api/v1/persons/me/complaints';
@@ -92,14 +93,13 @@ describe('e-service: complaints, applications and proposals', function () {
   let portal: PortalSimulator;
   let sim: EAddressSimulator;
 
+  let bed: EServiceBed | undefined;
+
   before(async () => {
-    [portal, sim] = await Promise.all([startPortalSimulator({ identity: await testSigningIdentity() }), startEAddressSimulator()]);
-    t = await startTestHub({ partners: eservicePartners({ portalCertPem: portal.certPem, eaddress: { endpoint: sim.url, token: sim.token } }) });
+    bed = await startEServiceBed();
+    ({ hub: t, portal, eaddress: sim } = bed);
   });
-  after(async () => {
-    await t?.stop();
-    await sim?.close();
-  });
+  after(async () => { await bed?.stop(); });
 
   const submit = <T = any>(personCode: string, body: unknown, jti?: string) =>
     portal.call<T>(t.url, ESERVICE_KEYS.portal, { personCode }, 'POST', PATH, body, jti ? { jti } : undefined);

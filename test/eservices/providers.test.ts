@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
-import { startTestHub, eservicePartners, KEYS, ESERVICE_KEYS, testSigningIdentity, type TestHub } from '../helpers/hub.ts';
+import { KEYS, ESERVICE_KEYS, type TestHub } from '../helpers/hub.ts';
 import { call } from '../helpers/api.ts';
 import { BACKENDS, openTestStore, type TestStore } from '../helpers/store.ts';
 import { applyRecords, R, J } from '../ministry/fixture.ts';
-import { startPortalSimulator, type PortalSimulator } from '../../connectors/portal/sandbox.ts';
-import { startEAddressSimulator, type EAddressSimulator } from '../../connectors/eaddress/sandbox.ts';
+import type { PortalSimulator } from '../../connectors/portal/sandbox.ts';
+import type { EAddressSimulator } from '../../connectors/eaddress/sandbox.ts';
 import { listDeliveries, monthlyChecks, type Db } from '../../store/index.ts';
 import { PROVIDERS_NOT_LOADED } from '../../store/checks.ts';
 import { uncoveredDays } from '../../store/check-provider-rules.ts';
@@ -20,6 +20,7 @@ import {
 } from '../../store/providers.ts';
 import { todayInRiga } from '../../eservices/providers/input.ts';
 import type { ServiceDecision } from '../../schemas/canonical/model.ts';
+import { startEServiceBed, type EServiceBed } from '../helpers/eservices.ts';
 
 const PATH = '/api/v1/providers';
 const ROUTE = 'portal-providers';
@@ -47,14 +48,13 @@ describe('e-service: social service providers register (portal-providers)', func
   let portal: PortalSimulator;
   let eaddress: EAddressSimulator;
 
+  let bed: EServiceBed | undefined;
+
   before(async () => {
-    [portal, eaddress] = await Promise.all([startPortalSimulator({ identity: await testSigningIdentity() }), startEAddressSimulator()]);
-    h = await startTestHub({ partners: eservicePartners({ portalCertPem: portal.certPem, eaddress: { endpoint: eaddress.url, token: eaddress.token } }) });
+    bed = await startEServiceBed();
+    ({ hub: h, portal, eaddress: eaddress } = bed);
   });
-  after(async () => {
-    await h?.stop();
-    await eaddress?.close();
-  });
+  after(async () => { await bed?.stop(); });
 
   const db = (): Db => h.hub.store.db;
   const as = (regNo: string, rep: string = REP.A) => ({ personCode: rep, org: regNo });

@@ -4,15 +4,16 @@
  * simulator, and the changes that are news reach the e-address simulator once each.
  */
 import assert from 'node:assert/strict';
-import { startTestHub, eservicePartners, KEYS, ESERVICE_KEYS, testSigningIdentity, type TestHub } from '../helpers/hub.ts';
+import { KEYS, ESERVICE_KEYS, type TestHub } from '../helpers/hub.ts';
 import { call } from '../helpers/api.ts';
-import { startPortalSimulator, type PortalSimulator } from '../../connectors/portal/sandbox.ts';
-import { startEAddressSimulator, type EAddressSimulator } from '../../connectors/eaddress/sandbox.ts';
+import type { PortalSimulator } from '../../connectors/portal/sandbox.ts';
+import type { EAddressSimulator } from '../../connectors/eaddress/sandbox.ts';
 import { makePersonCode } from '../../engine/validation/person-code.ts';
 import { listDeliveries } from '../../store/index.ts';
 import { noticeReason, diffSnapshot, type Told } from '../../eservices/service-queues/notice-rule.ts';
 import type { SnapshotEntry } from '../../eservices/service-queues/snapshot.ts';
 import { personHistory, type EntryRow } from '../../store/service-queues.ts';
+import { startEServiceBed, type EServiceBed } from '../helpers/eservices.ts';
 
 const ROUTE = 'portal-service-queues';
 const PATH = '/api/v1/service-queues';
@@ -34,14 +35,13 @@ describe('e-service: service queues (portal-service-queues)', function () {
   let portal: PortalSimulator;
   let eaddress: EAddressSimulator;
 
+  let bed: EServiceBed | undefined;
+
   before(async () => {
-    [portal, eaddress] = await Promise.all([startPortalSimulator({ identity: await testSigningIdentity() }), startEAddressSimulator()]);
-    h = await startTestHub({ partners: eservicePartners({ portalCertPem: portal.certPem, eaddress: { endpoint: eaddress.url, token: eaddress.token } }) });
+    bed = await startEServiceBed();
+    ({ hub: h, portal, eaddress: eaddress } = bed);
   });
-  after(async () => {
-    await h?.stop();
-    await eaddress?.close();
-  });
+  after(async () => { await bed?.stop(); });
 
   const db = () => h.hub.store.db;
   const report = (key: string, queueId: string, body: unknown) => call(h.url, 'PUT', `${PATH}/${queueId}`, { key, json: body });
