@@ -22,7 +22,7 @@ const USAGE = `usage: spolis-hub <command>
   audit verify                                           walk the audit log's hash chain; name the first broken row
   report statistics|checks --period YYYY-MM [--municipality ATVK] [--format json|csv|xlsx] [--out FILE]
                                                          the Ministry's month from the store DATABASE_URL names
-  bench [bulk|ministry|checks|query]                     run the benchmarks (npm run bench)`;
+  bench [bulk|ministry|checks|query|eservices]           run the benchmarks (npm run bench)`;
 
 const configDir = (): string => resolve(process.env.HUB_CONFIG_DIR ?? './routes');
 

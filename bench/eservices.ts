@@ -1,0 +1,297 @@
+/**
+ * `npm run bench -- eservices [--rate 200] [--seconds 10] [--repeat 3]`: the portal's status and
+ * queue queries (issue 13: "status and queue queries at 200/s add ≤ 20 ms at p99").
+ *
+ * The hub runs as its own processes (`spolis-hub start --role api` and `--role worker`, PostgreSQL
+ * store, Redis), with the portal, VSAC, the TEST_PARTNERS-like municipalities, and the municipal
+ * open-applications services as simulators in this process (SOPA Rīga and Jelgava over JSON,
+ * LIETIS Daugavpils over signed SOAP). The store holds a generated SOPA month of --records (20,000)
+ * records pushed through the load API, and --queues (4) queue snapshots of --queue-size (2,000)
+ * persons each, reported with `PUT /api/v1/service-queues/{id}`; person reads are index probes.
+ *
+ * Each round runs four open loops at --rate for --seconds (latency from each request's scheduled
+ * instant, as bench/query.ts): (a) `GET /health` on the same hub, the HTTP floor; (b) POSTs straight
+ * to the SOPA simulator, what the municipal system itself costs; (c) `GET
+ * /api/v1/persons/me/applications` and (d) `GET /api/v1/persons/me/queue-positions` through the
+ * hub. Portal assertions (RS256) are signed before each loop, one per request (own jti), rotating
+ * over --persons (200) persons of the loaded data, so the load generator spends no RSA in the loop.
+ * Added at p99: (c) − max((a), (b)) and (d) − (a), medians over --repeat rounds; target ≤ 20 ms.
+ */
+import { mkdtempSync, writeFileSync, cpSync, rmSync, mkdirSync } from 'node:fs';
+import pg from 'pg';
+import http from 'node:http';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { hashKey } from '../engine/http/auth.ts';
+import { createSigningIdentity } from '../engine/soap/signing.ts';
+import type { OpenApplication, PartnerDef } from '../engine/index.ts';
+import { sandboxRegistry } from '../app/sandbox.ts';
+import { startPortalSimulator } from '../connectors/portal/sandbox.ts';
+import { startSopaApplicationsSimulator } from '../connectors/sopa/sandbox.ts';
+import { startLietisApplicationsSimulator } from '../connectors/lietis/sandbox.ts';
+import { createTestDatabase, testQueuePrefix, REDIS_URL } from '../test/helpers/env.ts';
+
+const KEYS = {
+  'sopa-riga': 'bench-es-key-sopa-riga-000000000000',
+  'sopa-jelgava': 'bench-es-key-sopa-jelgava-0000000000',
+  'lietis-daugavpils': 'bench-es-key-lietis-daugavpils-00000',
+  'gvs-tukums': 'bench-es-key-gvs-tukums-000000000000',
+  'lm-analytics': 'bench-es-key-lm-analytics-0000000000',
+  portal: 'bench-es-key-portal-0000000000000000',
+  vsac: 'bench-es-key-vsac-00000000000000000000',
+} as const;
+const APPLICATIONS = '/api/v1/persons/me/applications';
+const POSITIONS = '/api/v1/persons/me/queue-positions';
+const TARGET_P99_MS = 20;
+const say = (s: string): void => { process.stderr.write(`[eservices] ${s}\n`); };
+const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const median = (xs: number[]): number => pct(xs, 0.5);
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+type Ask = (i: number) => Promise<void>;
+interface Loop { p50: number; p99: number; failed: number; achieved: number; firstError?: string }
+
+/** Open loop: request i is due at t0 + i/rate; its latency counts from then (bench/query.ts). */
+async function openLoop(ask: Ask, rate: number, seconds: number): Promise<Loop> {
+  const n = Math.round(rate * seconds);
+  const lat: number[] = [];
+  let failed = 0;
+  let firstError: string | undefined;
+  const t0 = performance.now() + 20;
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(ask(i).then(() => { lat.push(performance.now() - due); }, (e: Error) => { failed++; firstError ??= e.message; }));
+  }
+  await Promise.all(pending);
+  return { p50: median(lat), p99: pct(lat, 0.99), failed, achieved: n / ((performance.now() - t0) / 1000), ...(firstError ? { firstError } : {}) };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One request; resolves on 200 with the body, rejects otherwise. */
+function request(url: string, method: string, headers: Record<string, string>, body?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        if (res.statusCode === 200) resolve(text); else reject(new Error(`${res.statusCode} ${text.slice(0, 200)}`));
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`hub exited with ${child.exitCode}`);
+    try { if ((await fetch(`${url}/ready`)).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('hub did not become ready');
+}
+
+/** Creates a load, PUTs its batches, commits and waits until it is done (bench/bulk.ts). */
+async function pushLoad(url: string, key: string, source: string, municipality: string, period: string, batches: Buffer[], contentType: string): Promise<{ accepted: number; rejected: number }> {
+  const h = { authorization: `Bearer ${key}` };
+  const created = await (await fetch(`${url}/api/v1/loads`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ source, municipality, period }) })).json() as { id: string };
+  for (let i = 0; i < batches.length; i++) {
+    const r = await fetch(`${url}/api/v1/loads/${created.id}/batches/${i + 1}`, { method: 'PUT', headers: { ...h, 'content-type': contentType }, body: batches[i] as unknown as BodyInit });
+    if (r.status !== 202) throw new Error(`PUT batch ${i + 1}: ${r.status} ${await r.text()}`);
+  }
+  const c = await fetch(`${url}/api/v1/loads/${created.id}/commit`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ batches: batches.length }) });
+  if (c.status !== 202) throw new Error(`commit: ${c.status} ${await c.text()}`);
+  for (let wait = 100; ; wait = Math.min(1000, wait * 2)) {
+    const st = await (await fetch(`${url}/api/v1/loads/${created.id}`, { headers: h })).json() as { status: string; records: { accepted: number; rejected: number } };
+    if (st.status === 'done') return st.records;
+    if (st.status === 'failed') throw new Error(`load failed: ${JSON.stringify(st)}`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+/** A deterministic shuffle (seeded LCG), so each queue has its own order of the same persons. */
+function shuffled<T>(xs: T[], seed: number): T[] {
+  const a = [...xs];
+  let s = seed >>> 0;
+  for (let i = a.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, allowPositionals: true, strict: false, options: {
+    rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '10' }, repeat: { type: 'string', default: '3' },
+    records: { type: 'string', default: '20000' }, queues: { type: 'string', default: '4' }, 'queue-size': { type: 'string', default: '2000' },
+    persons: { type: 'string', default: '200' },
+  } });
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const repeat = Number(values.repeat);
+  const records = Number(values.records);
+  const queueCount = Number(values.queues);
+  const queueSize = Number(values['queue-size']);
+  const personCount = Number(values.persons);
+
+  const identity = await createSigningIdentity('spolis-hub bench');
+  const open = (id: string, appliedFor: OpenApplication['appliedFor'], state: OpenApplication['state']): OpenApplication => ({ applicationId: id, receivedOn: '2026-11-20', appliedFor, state });
+  const [portal, riga, jelgava, daugavpils] = await Promise.all([
+    startPortalSimulator({ identity: await createSigningIdentity('Latvija.lv portāls (bench)') }),
+    startSopaApplicationsSimulator({ municipality: '0001000' }),
+    startSopaApplicationsSimulator({ municipality: '0003000' }),
+    startLietisApplicationsSimulator({ hubCertPem: identity.certPem }),
+  ]);
+  const db = await createTestDatabase();
+  const q = testQueuePrefix();
+  const dir = mkdtempSync(join(tmpdir(), 'spolis-bench-eservices-'));
+  const procs: ChildProcess[] = [];
+  try {
+    cpSync('routes', dir, { recursive: true });
+    const muni = (id: keyof typeof KEYS, system: string, municipality: string, more: Partial<PartnerDef> = {}): PartnerDef =>
+      ({ id, system, municipality, keyHashes: [hashKey(KEYS[id])], ...more } as PartnerDef);
+    const partners: PartnerDef[] = [
+      muni('sopa-riga', 'sopa', '0001000', { endpoint: riga.url, notify: { endpoint: 'http://127.0.0.1:9/api/notifications', token: riga.token } }),
+      muni('sopa-jelgava', 'sopa', '0003000', { endpoint: jelgava.url, notify: { endpoint: 'http://127.0.0.1:9/api/notifications', token: jelgava.token } }),
+      muni('lietis-daugavpils', 'lietis', '0002000', { endpoint: daugavpils.url, certificate: daugavpils.certPem }),
+      muni('gvs-tukums', 'gvs', '0052000'),
+      { id: 'lm-analytics', system: 'lm', keyHashes: [hashKey(KEYS['lm-analytics'])] },
+      { id: 'portal', system: 'portal', keyHashes: [hashKey(KEYS.portal)], certificate: portal.certPem },
+      { id: 'vsac', system: 'vsac', keyHashes: [hashKey(KEYS.vsac)] },
+    ];
+    // JSON is YAML: the partners exactly as built, PEMs inline.
+    writeFileSync(join(dir, 'partners.yaml'), JSON.stringify({ partners }, null, 2) + '\n');
+    writeFileSync(join(dir, 'hub-key.pem'), identity.keyPem, { mode: 0o600 });
+    writeFileSync(join(dir, 'hub-cert.pem'), identity.certPem);
+    const port = 20000 + Math.floor(Math.random() * 1000);
+    const url = `http://127.0.0.1:${port}`;
+    const env = {
+      ...process.env, DATABASE_URL: db.url, REDIS_URL, HUB_QUEUE_PREFIX: q.prefix, HUB_CONFIG_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn',
+      HUB_SIGNING_KEY_FILE: join(dir, 'hub-key.pem'), HUB_SIGNING_CERT_FILE: join(dir, 'hub-cert.pem'),
+    };
+    // As deployed (DESIGN.md §7): the API process answers the portal, a worker processes loads.
+    for (const role of ['api', 'worker']) {
+      procs.push(spawn(process.execPath, ['--import', 'tsx', 'app/cli.ts', 'start', '--role', role], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+    }
+    const api = procs[0];
+    await waitReady(url, api);
+
+    // The store: a generated SOPA month for Rīga, through the load API.
+    say(`loading ${records} SOPA records`);
+    const gen = sandboxRegistry().simulatorFor('sopa')!.generate({ municipality: '0001000', period: '2026-10', records, seed: 13, errorRate: 0 });
+    const loaded = await pushLoad(url, KEYS['sopa-riga'], 'sopa', '0001000', '2026-10', gen.batches, gen.contentType);
+    const pgc = new pg.Client({ connectionString: db.url });
+    await pgc.connect();
+    const codes = (await pgc.query<{ person_code: string }>(
+      `SELECT person_code FROM (SELECT person_code FROM benefit_month UNION SELECT person_code FROM household_member UNION SELECT person_code FROM service_decision) x
+        ORDER BY md5(person_code) LIMIT $1`, [queueSize])).rows.map((r) => r.person_code);
+    if (codes.length < Math.min(queueSize, personCount)) throw new Error(`only ${codes.length} persons in the loaded data`);
+    const tables: Record<string, number> = {};
+    for (const t of ['benefit_month', 'household_member', 'household_status', 'service_decision']) tables[t] = Number((await pgc.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
+    await pgc.end();
+
+    // Queue snapshots: the same persons, each queue in its own order, as Rīga (SOPA) and Daugavpils (LIETIS) report them.
+    const types = ['HOME_CARE', 'DAY_CENTRE', 'GROUP_HOME', 'LONG_TERM_CARE', 'REHABILITATION'];
+    for (let k = 0; k < queueCount; k++) {
+      const reporter = k % 2 === 0 ? 'sopa-riga' : 'lietis-daugavpils';
+      const queueId = `bench-q-${k + 1}`;
+      const entries = shuffled(codes, k + 1).map((personCode, i) => ({ personCode, position: i + 1, joinedOn: `2025-${String(1 + (i % 12)).padStart(2, '0')}-15`, ...(i % 5 === 0 ? { expectedStart: '2027-06-01' } : {}) }));
+      const r = await fetch(`${url}/api/v1/service-queues/${queueId}`, {
+        method: 'PUT', headers: { authorization: `Bearer ${KEYS[reporter]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ asOf: '2026-11-01T06:00:00+02:00', serviceType: types[k % types.length], name: `Rinda ${k + 1}`, entries }),
+      });
+      if (r.status !== 201) throw new Error(`queue ${queueId}: ${r.status} ${await r.text()}`);
+    }
+    say(`${loaded.accepted} records accepted, ${codes.length} persons in ${queueCount} queues`);
+
+    // The persons asked about; a third of them have open applications in Rīga, a fifth in Daugavpils.
+    const persons = codes.slice(0, personCount);
+    persons.forEach((p, i) => {
+      if (i % 3 === 0) riga.applications.set(p, [open(`RIX-IES-2026-${i}`, { kind: 'benefit', benefitType: 'HOUSING' }, 'IN_REVIEW')]);
+      if (i % 5 === 0) daugavpils.applications.set(p, [open(`DSP/IES/2026/${i}`, { kind: 'service', serviceType: 'HOME_CARE' }, 'REGISTERED')]);
+    });
+
+    const n = Math.round(rate * seconds);
+    /** One assertion per request of the coming loop, each its own jti, persons in rotation. */
+    const presign = (path: string, count: number): Promise<string[]> =>
+      Promise.all(Array.from({ length: count }, (_, i) => portal.assertion({ personCode: persons[i % persons.length] }, 'GET', path)));
+    let incomplete = 0;
+    const viaHub = (path: string, assertions: string[]): Ask => async (i) => {
+      const body = await request(url + path, 'GET', { authorization: `Bearer ${KEYS.portal}`, 'portal-assertion': assertions[i] });
+      if (path === APPLICATIONS && !body.includes('"complete":true')) incomplete++;
+    };
+    const health: Ask = async () => { await request(`${url}/health`, 'GET', {}); };
+    const sopaDirect: Ask = async (i) => {
+      await request(riga.url, 'POST', { authorization: `Bearer ${riga.token}`, 'content-type': 'application/json' },
+        JSON.stringify({ requestId: randomUUID(), personCode: persons[i % persons.length], purpose: 'Personas pieteikumu statuss (portāls)' }));
+    };
+
+    say('warming up');
+    const warm = Math.round(rate * 2);
+    await openLoop(health, rate, 2);
+    await openLoop(sopaDirect, rate, 2);
+    await openLoop(viaHub(APPLICATIONS, await presign(APPLICATIONS, warm)), rate, 2);
+    await openLoop(viaHub(POSITIONS, await presign(POSITIONS, warm)), rate, 2);
+    incomplete = 0;
+
+    type Series = 'health' | 'sopa' | 'applications' | 'positions';
+    const rounds: Record<Series, Loop>[] = [];
+    for (let r = 0; r < repeat; r++) {
+      const h = await openLoop(health, rate, seconds);
+      const s = await openLoop(sopaDirect, rate, seconds);
+      const a = await openLoop(viaHub(APPLICATIONS, await presign(APPLICATIONS, n)), rate, seconds);
+      const p = await openLoop(viaHub(POSITIONS, await presign(POSITIONS, n)), rate, seconds);
+      rounds.push({ health: h, sopa: s, applications: a, positions: p });
+      const f = (l: Loop): string => `p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)}${l.failed ? ` FAILED ${l.failed} (${l.firstError})` : ''}`;
+      say(`${rate}/s round ${r + 1}: health ${f(h)}; sopa direct ${f(s)}; applications ${f(a)}; queue positions ${f(p)} ms`);
+    }
+    const m = (w: Series, k: 'p50' | 'p99'): number => median(rounds.map((r) => r[w][k]));
+    const failed = Object.fromEntries((['health', 'sopa', 'applications', 'positions'] as Series[]).map((w) => [w, rounds.reduce((a, r) => a + r[w].failed, 0)]));
+    const addedApplications = m('applications', 'p99') - Math.max(m('health', 'p99'), m('sopa', 'p99'));
+    const addedPositions = m('positions', 'p99') - m('health', 'p99');
+    const allOk = Object.values(failed).every((x) => x === 0);
+    const verdict = (x: number): 'PASS' | 'FAIL' => (x <= TARGET_P99_MS && allOk ? 'PASS' : 'FAIL');
+    const series = (w: Series) => ({ p50Ms: r2(m(w, 'p50')), p99Ms: r2(m(w, 'p99')), failed: failed[w], rounds: rounds.map((r) => [r2(r[w].p50), r2(r[w].p99)]) });
+    const result = {
+      benchmark: 'eservices', date: new Date().toISOString(), rate, seconds, repeat,
+      series: { health: series('health'), sopaDirect: series('sopa'), applications: series('applications'), queuePositions: series('positions') },
+      addedAtP99: {
+        applicationsMs: r2(addedApplications), applicationsVerdict: verdict(addedApplications), applicationsBaseline: 'max(health p99, SOPA direct p99)',
+        queuePositionsMs: r2(addedPositions), queuePositionsVerdict: verdict(addedPositions), queuePositionsBaseline: 'health p99',
+        targetMs: TARGET_P99_MS,
+      },
+      incompleteApplicationAnswers: incomplete,
+      data: { sopaRecordsAccepted: loaded.accepted, tables, queues: queueCount, queueSize: codes.length, personsAsked: persons.length },
+      setup: 'hub: --role api + --role worker processes, PostgreSQL, Redis; portal, SOPA (Rīga, Jelgava) and LIETIS (Daugavpils, signed SOAP) simulators and the load generator: this process; assertions signed before each loop',
+      machine: { cpus: cpus().length, node: process.version },
+    };
+    const line = (name: string, w: Series): string => `${name.padEnd(36)} ${String(r2(m(w, 'p50'))).padStart(8)} ${String(r2(m(w, 'p99'))).padStart(8)} ${String(failed[w]).padStart(7)}`;
+    process.stdout.write([
+      `at ${rate}/s for ${seconds} s, medians of ${repeat} rounds (ms):`,
+      `${'series'.padEnd(36)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'failed'.padStart(7)}`,
+      line('(a) GET /health (HTTP floor)', 'health'), line('(b) SOPA open applications, direct', 'sopa'),
+      line('(c) GET persons/me/applications', 'applications'), line('(d) GET persons/me/queue-positions', 'positions'),
+      `added at p99: applications (c − max(a, b)) ${r2(addedApplications)} ms ${verdict(addedApplications)}; queue positions (d − a) ${r2(addedPositions)} ms ${verdict(addedPositions)} (target ≤ ${TARGET_P99_MS} ms)`,
+      `${loaded.accepted} SOPA records, ${queueCount} queues × ${codes.length} persons, ${persons.length} persons asked; incomplete application answers: ${incomplete}`,
+    ].join('\n') + '\n');
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync(`bench/results/eservices-${result.date.slice(0, 10)}.json`, JSON.stringify(result, null, 2) + '\n');
+  } finally {
+    agent.destroy();
+    for (const c of procs) c.kill('SIGTERM');
+    await Promise.all(procs.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await Promise.all([riga.close(), jelgava.close(), daugavpils.close()]);
+    await q.cleanup();
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
