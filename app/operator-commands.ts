@@ -7,18 +7,19 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { openStore, listDeadLetters, reopenDeadLetters, appendAudit, verifyAudit, type DeadLetter } from '../store/index.ts';
+import { openStore, listDeadLetters, verifyAudit, type DeadLetter } from '../store/index.ts';
 import { loadConfig } from '../engine/config/loader.ts';
 import { builtinRegistry } from './components.ts';
 import { RouteQueues } from '../engine/runtime/queues.ts';
 import { Deliveries } from '../engine/runtime/deliveries.ts';
+import { replayDeadLetters, deadLetterSubject } from '../engine/runtime/operations.ts';
 import { connectionOptions } from '../engine/runtime/redis.ts';
 import { createLogger } from '../engine/core/logger.ts';
 import { isHubError } from '../engine/core/errors.ts';
 import { renderReport, reportQuery, type ReportQuery } from '../engine/http/ministry-api.ts';
 
 const storeUrl = (): string | undefined => process.env.DATABASE_URL;
-const what = (l: DeadLetter): string => ('deliveryId' in l.data ? `delivery ${l.data.deliveryId}` : `load ${l.data.loadId} batch ${l.data.seq}`);
+const what = (l: DeadLetter): string => deadLetterSubject(l);
 const out = (s: string): void => { process.stdout.write(s + '\n'); };
 
 export async function dlqCommand(sub: string | undefined, args: string[]): Promise<number> {
@@ -45,15 +46,8 @@ export async function dlqCommand(sub: string | undefined, args: string[]): Promi
     const deliveries = new Deliveries({ routes: config.routes, partners: config.partners, configDir: config.dir, registry: builtinRegistry(), store, logger, connection, prefix });
     try {
       const operator = `operator:${process.env.SUDO_USER ?? userInfo().username}`;
-      const reopened = await reopenDeadLetters(store.db, letters);
-      for (const l of reopened) {
-        // Audited before the batch runs again: a replay is an operator's act on a municipality's data.
-        const subject = 'deliveryId' in l.data ? l.data.deliveryId : `${l.data.loadId}/${l.data.seq}`;
-        await appendAudit(store.db, { actor: operator, subject, service: 'dlq.replay', outcome: 'reopened', details: { deadLetterId: l.id, route: l.routeId, error: l.error } });
-        if ('deliveryId' in l.data) await deliveries.enqueue(l.routeId, [l.data.deliveryId]);
-        else await queues.enqueueNext(l.routeId, l.data.loadId);
-        out(`replayed ${l.id}\t${l.routeId}\t${what(l)}`);
-      }
+      // The same replay as the console's (engine/runtime/operations.ts): reopen, audit, enqueue.
+      const reopened = await replayDeadLetters({ store, queues, deliveries }, letters, operator, (l) => out(`replayed ${l.id}\t${l.routeId}\t${what(l)}`));
       out(`${reopened.length} dead letter(s) replayed`);
       return 0;
     } finally {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Registry } from '../engine/components/registry.ts';
-import type { PartnerDef } from '../engine/config/types.ts';
+import type { OperatorDef, PartnerDef } from '../engine/config/types.ts';
 import { loadConfig } from '../engine/config/loader.ts';
 import { hashKey, newKey } from '../engine/http/auth.ts';
 import { loadSigningIdentity, type SigningIdentity } from '../engine/soap/signing.ts';
@@ -96,6 +96,10 @@ export interface Sandbox {
   partners: PartnerDef[];
   /** Partner id → its key, fresh on every start; partners.yaml keeps only hashes. */
   keys: Map<string, string>;
+  /** operators.yaml's staff with fresh keys (and one operator and one auditor when it names none). */
+  operators: OperatorDef[];
+  /** Staff id → its key, fresh on every start. */
+  staffKeys: Map<string, string>;
   sims: SandboxPartner[];
   /** The state portal, simulated: it signs the assertions of the e-services' examples. */
   portal: portal.PortalSimulator;
@@ -117,7 +121,8 @@ export async function startSandbox(configDir: string, dataDir: string, registry:
   const portalSim = await portal.startPortalSimulator({ lifetimeS: SANDBOX_ASSERTION_LIFETIME_S });
   // Sandbox keys are fresh each run and exist only in this process; partners.yaml keeps hashes.
   const keys = new Map<string, string>();
-  const partners = loadConfig(configDir, registry).partners.map((p): PartnerDef => {
+  const loaded = loadConfig(configDir, registry);
+  const partners = loaded.partners.map((p): PartnerDef => {
     const key = newKey();
     keys.set(p.id, key);
     // The printed e-service examples carry assertions signed at start; they stay valid for a day.
@@ -134,11 +139,27 @@ export async function startSandbox(configDir: string, dataDir: string, registry:
     }
     return { ...p, keyHashes: [hashKey(key)] };
   });
+  const { operators, staffKeys } = sandboxStaff(loaded.operators);
   return {
-    signing, partners, keys, sims, portal: portalSim,
+    signing, partners, keys, operators, staffKeys, sims, portal: portalSim,
     instructions: async (url, running) => [...sandboxInstructions(url, running, keys, sims), ...await eserviceInstructions(url, running, keys, sims, portalSim)],
     close: async () => { for (const sim of sims) await sim.close(); },
   };
+}
+
+/** Staff with fresh keys; a sandbox always has an operator (the console) and an auditor to try. */
+function sandboxStaff(configured: readonly OperatorDef[]): { operators: OperatorDef[]; staffKeys: Map<string, string> } {
+  const staff: OperatorDef[] = [...configured];
+  for (const role of ['operator', 'auditor'] as const) {
+    if (!staff.some((o) => o.role === role)) staff.push({ id: `sandbox-${role}`, role, description: `the sandbox's ${role}`, keyHashes: [] });
+  }
+  const staffKeys = new Map<string, string>();
+  const operators = staff.map((o): OperatorDef => {
+    const key = newKey();
+    staffKeys.set(o.id, key);
+    return { ...o, keyHashes: [hashKey(key)] };
+  });
+  return { operators, staffKeys };
 }
 
 function sandboxInstructions(url: string, partners: PartnerDef[], keys: Map<string, string>, sims: SandboxPartner[]): string[] {

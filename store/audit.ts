@@ -111,3 +111,59 @@ export async function verifyAudit(db: Db, pageSize = 5_000): Promise<AuditVerdic
     after = expectedSeq - 1;
   }
 }
+
+/** What an auditor asks of the log: exact subject, service and actor (a trailing * matches a prefix), a time window. */
+export interface AuditQuery {
+  subject?: string;
+  service?: string;
+  actor?: string;
+  /** Rows at or after this instant (ISO 8601). */
+  from?: string;
+  /** Rows before this instant (ISO 8601). */
+  to?: string;
+  /** Rows after this seq (the previous page's last row). */
+  after?: number;
+  /**
+   * Rows up to this seq: the log's head when the first page was read. Without it every page would
+   * also find the audit rows of the pages read before it (each read is audited), and a reader
+   * paging one row at a time would never reach the end.
+   */
+  until?: number;
+  limit: number;
+}
+
+/** One row as read back, with its place in the chain. */
+export interface AuditRow extends AuditEntry { seq: number; at: string; prevHash: string; hash: string }
+
+/**
+ * One page of the log in seq order, the head it was bounded by (`until`), and the seq after which
+ * the next page starts (null on the last). Paging by seq, not offset, within a fixed head: rows
+ * appended while an auditor pages through neither shift the pages nor extend them.
+ */
+export async function listAudit(db: Db, q: AuditQuery): Promise<{ rows: AuditRow[]; next: number | null; until: number }> {
+  const until = q.until ?? Number((await db.query<{ head: string }>('SELECT coalesce(max(a.seq), 0)::text AS head FROM audit_log a')).rows[0].head);
+  const where: string[] = ['a.seq > $1', 'a.seq <= $2'];
+  const args: unknown[] = [q.after ?? 0, until];
+  const match = (col: string, v: string | undefined) => {
+    if (v === undefined) return;
+    if (v.endsWith('*')) { args.push(`${v.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%`); where.push(`a.${col} LIKE $${args.length}`); }
+    else { args.push(v); where.push(`a.${col} = $${args.length}`); }
+  };
+  match('subject', q.subject);
+  match('service', q.service);
+  match('actor', q.actor);
+  if (q.from !== undefined) { args.push(q.from); where.push(`a.at >= $${args.length}::timestamptz`); }
+  if (q.to !== undefined) { args.push(q.to); where.push(`a.at < $${args.length}::timestamptz`); }
+  args.push(q.limit + 1);
+  const found = (await db.query<Record<string, unknown>>(
+    `SELECT seq::text AS seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, actor, subject, service, purpose, outcome,
+            request_sha256, response_sha256, details, prev_hash, hash
+     FROM audit_log a WHERE ${where.join(' AND ')} ORDER BY a.seq LIMIT $${args.length}`, args)).rows;
+  const rows = found.slice(0, q.limit).map((p): AuditRow => ({
+    seq: Number(p.seq), at: p.at as string, actor: p.actor as string, subject: p.subject as string | null, service: p.service as string,
+    purpose: p.purpose as string | null, outcome: p.outcome as string, requestSha256: p.request_sha256 as string | null,
+    responseSha256: p.response_sha256 as string | null, details: p.details as Record<string, unknown> | null,
+    prevHash: p.prev_hash as string, hash: p.hash as string,
+  }));
+  return { rows, next: found.length > q.limit ? rows[rows.length - 1].seq : null, until };
+}

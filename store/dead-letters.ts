@@ -22,14 +22,16 @@ export interface DeadLetter {
 
 const TS = (c: string): string => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-export async function listDeadLetters(db: Db, opts: { route?: string; id?: number; includeReplayed?: boolean } = {}): Promise<DeadLetter[]> {
+/** Oldest first; `newestFirst` and `limit` serve the console's list, `loadId` a load's batches. */
+export async function listDeadLetters(db: Db, opts: { route?: string; id?: number; includeReplayed?: boolean; loadId?: string; newestFirst?: boolean; limit?: number } = {}): Promise<DeadLetter[]> {
   const r = await db.query<Record<string, unknown>>(
     `SELECT id::int AS id, kind, route_id, job_id, data, error, attempts, ${TS('first_failed_at')} AS first_failed_at, ${TS('failed_at')} AS failed_at,
             ${TS('replayed_at')} AS replayed_at
      FROM dead_letters
      WHERE ($1::text IS NULL OR route_id = $1) AND ($2::bigint IS NULL OR id = $2) AND ($3 OR replayed_at IS NULL)
-     ORDER BY id`,
-    [opts.route ?? null, opts.id ?? null, opts.includeReplayed ?? false],
+       AND ($4::text IS NULL OR (kind = 'batch' AND data->>'loadId' = $4))
+     ORDER BY id ${opts.newestFirst ? 'DESC' : ''} LIMIT $5`,
+    [opts.route ?? null, opts.id ?? null, opts.includeReplayed ?? false, opts.loadId ?? null, opts.limit ?? null],
   );
   return r.rows.map((x) => ({
     id: Number(x.id), kind: x.kind as DeadLetter['kind'], routeId: x.route_id as string, jobId: x.job_id as string, data: x.data as DeadLetter['data'], error: x.error as string,

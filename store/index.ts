@@ -40,8 +40,9 @@ export async function openStore(url: string | undefined, opts: { dataDir?: strin
     close: () => db.close(),
   };
 }
-export { appendAudit, appendAuditBatch, verifyAudit, type AuditEntry, type AuditVerdict } from './audit.ts';
+export { appendAudit, appendAuditBatch, verifyAudit, listAudit, type AuditEntry, type AuditVerdict, type AuditQuery, type AuditRow } from './audit.ts';
 export { listDeadLetters, reopenDeadLetters, type DeadLetter } from './dead-letters.ts';
+export * from './operations.ts';
 export { upsertOpinions, storedOpinions, opinionCount } from './opinions.ts';
 export { storeRegisterChanges, registerFacts, registerChangeCount, type RegisterFacts } from './person-register.ts';
 export { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoints.ts';

@@ -11,10 +11,12 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } fro
 import { ConfigError } from '../core/errors.ts';
 import { closest, type Registry } from '../components/registry.ts';
 import type { ComponentKind } from '../components/specs.ts';
-import type { HubConfig, PartnerDef, RetryPolicy, RouteDef, Step } from './types.ts';
+import type { HubConfig, OperatorDef, PartnerDef, RetryPolicy, RouteDef, RouteTest, Step } from './types.ts';
 import { DURATION_HINT, parseDuration } from '../core/duration.ts';
 import { callStepProblem, certificateProblem, queryRouteProblems } from './partners.ts';
 import { flowRouteProblems } from './flow-checks.ts';
+import { testProblems } from './test-checks.ts';
+import { checkKeyHashes, checkStaff } from './keys.ts';
 
 /** @defaultValue used for every field a route's `onError` leaves out. */
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = { attempts: 8, backoff: 'exponential', delayMs: 2000, maxDelayMs: 300_000 };
@@ -38,7 +40,7 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 interface Problem { file: string; line: number; text: string }
 
 // Ajv compiles the schemas once per process; component option schemas are cached per spec.
-let validators: { route: ValidateFunction; partners: ValidateFunction } | undefined;
+let validators: { route: ValidateFunction; partners: ValidateFunction; operators: ValidateFunction } | undefined;
 const optionsAjv = new Ajv({ allErrors: true, verbose: true, strict: false });
 // ajv-formats is CommonJS: its default export is module.exports under NodeNext, .default under a bundler.
 const addFormats = (formatsModule as unknown as { default?: FormatsPlugin }).default ?? (formatsModule as unknown as FormatsPlugin);
@@ -50,7 +52,7 @@ function schemaValidators(): NonNullable<typeof validators> {
     const ajv = new Ajv({ allErrors: true, verbose: true });
     addFormats(ajv);
     const read = (f: string) => JSON.parse(readFileSync(new URL(`../../schemas/${f}`, import.meta.url), 'utf8'));
-    validators = { route: ajv.compile(read('route.schema.json')), partners: ajv.compile(read('partners.schema.json')) };
+    validators = { route: ajv.compile(read('route.schema.json')), partners: ajv.compile(read('partners.schema.json')), operators: ajv.compile(read('operators.schema.json')) };
   }
   return validators;
 }
@@ -99,7 +101,7 @@ class YamlFile {
     return node as never;
   }
 
-  private line(segs: Seg[], atKey: boolean): number {
+  line(segs: Seg[], atKey = false): number {
     const start = this.node(segs, atKey)?.range?.[0];
     return start === undefined ? 1 : this.lc.linePos(start).line;
   }
@@ -127,6 +129,8 @@ function reportSchemaErrors(f: YamlFile, errors: ErrorObject[] | null | undefine
   for (const e of all) {
     // Errors inside if/then, oneOf branches or propertyNames are restated by their parent error.
     if (e.keyword === 'if' || e.propertyName !== undefined || e.schemaPath.includes('/oneOf/')) continue;
+    // keyHashes entries are explained by keys.ts's checkKeyHashes, which says which part is wrong.
+    if (e.schemaPath.startsWith('#/definitions/keyHash')) continue;
     if ((e.keyword === 'propertyNames' && oneOfFailed.has(e.instancePath)) || (e.keyword === 'oneOf' && !isObj(e.data))) continue;
     const segs = [...base, ...e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))];
     const said = explain(e, segs, f.node(segs)?.source);
@@ -160,7 +164,8 @@ function explain(e: ErrorObject, segs: Seg[], source: string | undefined): { msg
     case 'oneOf':
       return { msg: `a step has exactly one of ${Object.keys(STEP_KINDS).join(', ')}; found ${keys.filter((k) => k in STEP_KINDS).join(', ') || 'none'}` };
     case 'minProperties': case 'maxProperties':
-      return { msg: `needs exactly one of ${Object.keys(props).join(', ')}; found ${keys.join(', ') || 'none'}` };
+      if (ps.maxProperties === 1) return { msg: `needs exactly one of ${Object.keys(props).join(', ')}; found ${keys.join(', ') || 'none'}` };
+      return { msg: Object.keys(props).length ? `is empty; give at least one of ${Object.keys(props).join(', ')}` : 'is empty; name at least one field' };
     case 'enum':
       return { msg: `${show(data)} is not allowed; valid: ${(p.allowedValues as unknown[]).join(', ')}` };
     case 'type': {
@@ -169,7 +174,8 @@ function explain(e: ErrorObject, segs: Seg[], source: string | undefined): { msg
         const src = source ?? String(data);
         return { msg: `must be a string, but YAML read ${src} as the ${typeof data} ${String(data)}; quote it: "${src}"` };
       }
-      const t = ({ object: 'a mapping', array: 'a list', integer: 'an integer' } as Obj)[String(p.type)] ?? `a ${String(p.type)}`;
+      const name = (x: string) => ({ object: 'a mapping', array: 'a list', integer: 'an integer', null: 'null' } as Obj)[x] ?? `a ${x}`;
+      const t = String(p.type).split(',').map(name).join(' or ');
       return { msg: `must be ${String(t)}, not ${show(data)}` };
     }
     case 'pattern': return { msg: `${show(data)} must be ${PATTERN_HINTS[String(p.pattern)] ?? `matching ${String(p.pattern)}`}` };
@@ -191,7 +197,7 @@ function read(file: string): YamlFile | string {
 
 const errCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
 
-function checkPartners(f: YamlFile, dir: string): PartnerDef[] {
+function checkPartners(f: YamlFile, dir: string, keys: Map<string, string>): PartnerDef[] {
   if (!f.syntaxOk) return [];
   const validate = schemaValidators().partners;
   if (!validate(f.data)) reportSchemaErrors(f, validate.errors);
@@ -205,10 +211,22 @@ function checkPartners(f: YamlFile, dir: string): PartnerDef[] {
     const cert = typeof p.certificate === 'string' && !f.has(['partners', i, 'certificate']) ? certificateProblem(p.certificate, dir) : null;
     if (cert) f.add(['partners', i, 'certificate'], cert);
   });
+  checkKeyHashes(f, 'partners', list, keys, f.file);
   return list as PartnerDef[];
 }
 
-function checkRoute(f: YamlFile, registry: Registry, partners: PartnerDef[] | undefined, stems: Set<string>): void {
+/** routes/operators.yaml: the staff (operators, auditors); `keys` holds partners.yaml's key hashes. */
+function checkOperators(f: YamlFile, partnerIds: string[], keys: Map<string, string>): OperatorDef[] {
+  if (!f.syntaxOk) return [];
+  const validate = schemaValidators().operators;
+  if (!validate(f.data)) reportSchemaErrors(f, validate.errors);
+  const list = isObj(f.data) && Array.isArray(f.data.operators) ? f.data.operators : [];
+  checkStaff(f, list, partnerIds);
+  checkKeyHashes(f, 'operators', list, keys, f.file);
+  return list as OperatorDef[];
+}
+
+function checkRoute(f: YamlFile, registry: Registry, partners: PartnerDef[] | undefined, stems: Set<string>, dir: string): void {
   const partnerIds = partners?.map((p) => p?.id).filter((id): id is string => typeof id === 'string');
   if (!f.syntaxOk) return;
   const validate = schemaValidators().route;
@@ -249,6 +267,7 @@ function checkRoute(f: YamlFile, registry: Registry, partners: PartnerDef[] | un
     }
   });
   for (const [segs, msg] of queryRouteProblems(r)) if (!f.has(segs)) f.add(segs, msg);
+  for (const [segs, msg, atKey] of testProblems(r, dir, registry)) if (!f.has(segs)) f.add(segs, msg, atKey);
   const retry = isObj(r.onError) && isObj(r.onError.retry) ? r.onError.retry : {};
   const durations: [Seg[], unknown][] = [[['onError', 'retry', 'delay'], retry.delay], [['onError', 'retry', 'maxDelay'], retry.maxDelay]];
   (Array.isArray(r.steps) ? r.steps : []).forEach((s: unknown, i) => { if (isObj(s)) durations.push([['steps', i, 'timeout'], s.timeout]); });
@@ -275,7 +294,7 @@ function toRoute(f: YamlFile): RouteDef {
   const retry = r.onError?.retry ?? {};
   return {
     id: r.id as string, description: r.description as string, from: r.from as RouteDef['from'],
-    access: r.access as RouteDef['access'], steps: r.steps as Step[], file: f.file,
+    access: r.access as RouteDef['access'], steps: r.steps as Step[], file: f.file, tests: toTests(f),
     onError: {
       retry: {
         attempts: retry.attempts ?? DEFAULT_RETRY.attempts,
@@ -288,9 +307,26 @@ function toRoute(f: YamlFile): RouteDef {
   };
 }
 
+/** The route's tests, each with the line of every part of it, so a failure can point at the expectation it breaks. */
+function toTests(f: YamlFile): RouteTest[] {
+  const tests = (f.data as Obj).tests;
+  if (!Array.isArray(tests)) return [];
+  return tests.map((t: Obj, i) => {
+    const lines: Record<string, number> = {};
+    const walk = (v: unknown, segs: Seg[]): void => {
+      // A mapping entry's line is its key's: a block list or mapping as value starts a line lower.
+      if (segs.length) lines[jsPath(segs)] = f.line(['tests', i, ...segs], typeof segs[segs.length - 1] === 'string');
+      if (Array.isArray(v)) v.forEach((x, j) => walk(x, [...segs, j]));
+      else if (isObj(v)) for (const [k, x] of Object.entries(v)) walk(x, [...segs, k]);
+    };
+    walk(t, []);
+    return { ...(t as unknown as Omit<RouteTest, 'line' | 'lines'>), line: f.line(['tests', i]), lines };
+  });
+}
+
 function check(dir: string, registry: Registry): { problems: string[]; config: HubConfig } {
   const problems: Problem[] = [];
-  const config: HubConfig = { dir, routes: [], partners: [] };
+  const config: HubConfig = { dir, routes: [], partners: [], operators: [] };
   const fileProblem = (file: string, msg: string): Problem => ({ file: display(file), line: 1, text: `${display(file)}:1: (file): ${msg}` });
   let names: string[];
   try { names = readdirSync(dir).sort(); } catch (e) {
@@ -298,23 +334,34 @@ function check(dir: string, registry: Registry): { problems: string[]; config: H
   }
   const partnersFile = path.join(dir, 'partners.yaml');
   const pf = read(partnersFile);
+  // Every key hash seen so far, and whose it is: a key names one holder across both files.
+  const keys = new Map<string, string>();
   let partners: PartnerDef[] | undefined;
   if (typeof pf === 'string') {
     problems.push(fileProblem(partnersFile, `cannot read (${pf}); it lists the partners, e.g. "partners: []"`));
   } else {
-    config.partners = checkPartners(pf, dir);
+    config.partners = checkPartners(pf, dir, keys);
     // When partners.yaml is unreadable, unknown-partner errors in routes would only be noise.
     if (pf.syntaxOk) partners = config.partners;
     problems.push(...pf.problems);
+  }
+  // operators.yaml is optional: without it no one opens the console or the audit API.
+  if (names.includes('operators.yaml')) {
+    const of = read(path.join(dir, 'operators.yaml'));
+    if (typeof of === 'string') problems.push(fileProblem(path.join(dir, 'operators.yaml'), `cannot read (${of})`));
+    else {
+      config.operators = checkOperators(of, config.partners.map((p) => p?.id).filter((id): id is string => typeof id === 'string'), keys);
+      problems.push(...of.problems);
+    }
   }
   const stems = new Set(names.filter((n) => n.endsWith('.yaml')).map((n) => n.slice(0, -5)));
   for (const name of names) {
     const file = path.join(dir, name);
     if (name.endsWith('.yml')) problems.push(fileProblem(file, `route files end in .yaml; rename it to ${name.slice(0, -4)}.yaml`));
-    if (!name.endsWith('.yaml') || name === 'partners.yaml') continue;
+    if (!name.endsWith('.yaml') || name === 'partners.yaml' || name === 'operators.yaml') continue;
     const f = read(file);
     if (typeof f === 'string') { problems.push(fileProblem(file, `cannot read (${f})`)); continue; }
-    checkRoute(f, registry, partners, stems);
+    checkRoute(f, registry, partners, stems, dir);
     problems.push(...f.problems);
     if (f.problems.length === 0) config.routes.push(toRoute(f));
   }
@@ -330,7 +377,7 @@ function check(dir: string, registry: Registry): { problems: string[]; config: H
   return { problems: problems.map((p) => p.text), config };
 }
 
-/** Every problem of the route files and partners.yaml in `dir`; empty when the config is fine. */
+/** Every problem of the route files, partners.yaml and operators.yaml in `dir`; empty when the config is fine. */
 export function lintConfig(dir: string, registry: Registry): string[] {
   return check(dir, registry).problems;
 }

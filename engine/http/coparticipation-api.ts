@@ -6,7 +6,6 @@
  * `GET /api/v1/coparticipation/{id}` answers the newest delivery of that id for the caller's
  * municipality: pending, delivered (with NVA's Ref), dead or undeliverable.
  */
-import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import formatsModule, { type FormatsPlugin } from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
@@ -18,13 +17,15 @@ import { httpError } from '../core/errors.ts';
 import { normalizePersonCode, personCodeProblem, isRealDate } from '../validation/person-code.ts';
 import { deliveryIdOf } from '../runtime/deliveries.ts';
 import { listDeliveries, type Store } from '../../store/index.ts';
+import { COPARTICIPATION_CONTRACTS, COPARTICIPATION_SCHEMA } from './contracts.ts';
 
 export const COPARTICIPATION_PATH = '/api/v1/coparticipation';
 
 const addFormats = (formatsModule as unknown as { default?: FormatsPlugin }).default ?? (formatsModule as unknown as FormatsPlugin);
 const ajv = new Ajv({ allErrors: true });
 addFormats(ajv);
-const validate = ajv.compile(JSON.parse(readFileSync(new URL('../../schemas/canonical/coparticipation.schema.json', import.meta.url), 'utf8')));
+// The object the published contract shows (contracts.ts): one schema for both.
+const validate = ajv.compile(COPARTICIPATION_SCHEMA);
 
 const fieldOf = (e: ErrorObject): string =>
   e.keyword === 'required' ? String(e.params.missingProperty)
@@ -38,7 +39,7 @@ export function registerCoParticipationApi(app: FastifyInstance, deps: { routes:
   if (!route) return;
 
   // A co-participation is a few duties and services: 64 KB is ample, and no more is read.
-  app.post(COPARTICIPATION_PATH, { bodyLimit: 64 * 1024 }, async (req, reply) => {
+  app.post(COPARTICIPATION_PATH, { bodyLimit: 64 * 1024, config: { contract: COPARTICIPATION_CONTRACTS.submit } }, async (req, reply) => {
     const partner = deps.auth.authenticate(req.headers.authorization);
     assertAccess(route, partner);
     if (!partner.municipality) throw httpError(403, 'HUB_ERR_ACCESS_DENIED', `partner ${partner.id} reports for no municipality, and co-participation duties are a municipality's`);
@@ -71,7 +72,7 @@ export function registerCoParticipationApi(app: FastifyInstance, deps: { routes:
     return reply.code(202).send({ id: b.id, deliveryId, status: 'queued' });
   });
 
-  app.get<{ Params: { id: string } }>(`${COPARTICIPATION_PATH}/:id`, async (req) => {
+  app.get<{ Params: { id: string } }>(`${COPARTICIPATION_PATH}/:id`, { config: { contract: COPARTICIPATION_CONTRACTS.status } }, async (req) => {
     const partner = deps.auth.authenticate(req.headers.authorization);
     assertAccess(route, partner);
     const rows = partner.municipality ? await listDeliveries(deps.store.db, { routeId: route.id, municipality: partner.municipality, payloadId: req.params.id }) : [];

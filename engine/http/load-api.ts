@@ -11,6 +11,7 @@ import { httpError } from '../core/errors.ts';
 import { municipalityProblem, municipalities } from '../validation/municipalities.ts';
 import { createLoad, getLoad, putBatch, commitLoad, listRejections, batchSummaries, failedBatches, type LoadRow, type Store } from '../../store/index.ts';
 import { receiptXml } from './load-receipt.ts';
+import { loadContracts } from './contracts.ts';
 import type { SigningIdentity } from '../soap/signing.ts';
 import type { Logger } from '../core/logger.ts';
 
@@ -42,6 +43,7 @@ function loadView(l: LoadRow, failed: { seq: number; error: string }[] = []) {
 
 export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
   const partnerOf = (req: FastifyRequest): PartnerDef => deps.auth.authenticate(req.headers.authorization);
+  const contracts = loadContracts(deps.routes.flatMap((r) => ('bulkLoad' in r.from ? [r.from.bulkLoad.source] : [])));
 
   /** The load, if this partner may see it: its own municipality and system. */
   async function ownLoad(req: FastifyRequest, id: string): Promise<{ partner: PartnerDef; load: LoadRow }> {
@@ -55,7 +57,7 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
   }
 
   // The JSON bodies of a load are a few hundred bytes: 16 KB is room enough, and no more is read.
-  app.post('/api/v1/loads', { bodyLimit: JSON_BODY_LIMIT }, async (req, reply) => {
+  app.post('/api/v1/loads', { bodyLimit: JSON_BODY_LIMIT, config: { contract: contracts.create } }, async (req, reply) => {
     const partner = partnerOf(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     for (const f of ['source', 'municipality', 'period']) {
@@ -83,7 +85,7 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
     return reply.code(201).send({ id: load.id });
   });
 
-  app.put<{ Params: { id: string; seq: string } }>('/api/v1/loads/:id/batches/:seq', async (req, reply) => {
+  app.put<{ Params: { id: string; seq: string } }>('/api/v1/loads/:id/batches/:seq', { config: { contract: contracts.putBatch } }, async (req, reply) => {
     const { load } = await ownLoad(req, req.params.id);
     if (!/^[1-9]\d{0,5}$/.test(req.params.seq)) throw httpError(400, 'HUB_ERR_BATCH_SEQ', 'seq is a whole number from 1', 'seq');
     const seq = Number(req.params.seq);
@@ -111,7 +113,7 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
     }
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/loads/:id/commit', { bodyLimit: JSON_BODY_LIMIT }, async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/api/v1/loads/:id/commit', { bodyLimit: JSON_BODY_LIMIT, config: { contract: contracts.commit } }, async (req, reply) => {
     const { load } = await ownLoad(req, req.params.id);
     const n = (req.body as { batches?: unknown } | undefined)?.batches;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw httpError(400, 'HUB_ERR_COMMIT_BATCHES', 'batches must be the number of batches sent (≥ 1)', 'batches');
@@ -126,12 +128,12 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
     return reply.code(202).send(loadView(out.load));
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/loads/:id', async (req) => {
+  app.get<{ Params: { id: string } }>('/api/v1/loads/:id', { config: { contract: contracts.status } }, async (req) => {
     const { load } = await ownLoad(req, req.params.id);
     return loadView(load, load.status === 'failed' ? await failedBatches(deps.store.db, load.id) : []);
   });
 
-  app.get<{ Params: { id: string }; Querystring: { offset?: string; limit?: string } }>('/api/v1/loads/:id/rejections', async (req) => {
+  app.get<{ Params: { id: string }; Querystring: { offset?: string; limit?: string } }>('/api/v1/loads/:id/rejections', { config: { contract: contracts.rejections } }, async (req) => {
     const { load } = await ownLoad(req, req.params.id);
     const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
     const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100));
@@ -139,7 +141,7 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
     return { load: load.id, total: page.total, offset, limit, items: page.items };
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/loads/:id/receipt', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/loads/:id/receipt', { config: { contract: contracts.receipt } }, async (req, reply) => {
     const { load } = await ownLoad(req, req.params.id);
     if (load.status !== 'done' && load.status !== 'failed') {
       throw httpError(409, 'HUB_ERR_RECEIPT_NOT_READY', `load ${load.id} is ${load.status}; its receipt is issued when it is done`);
@@ -149,6 +151,6 @@ export function registerLoadApi(app: FastifyInstance, deps: LoadApiDeps): void {
   });
 
   // Public: anyone holding a receipt verifies it with this certificate.
-  app.get('/api/v1/certificate', async (_req, reply) => reply.type('application/x-pem-file').send(deps.signing.certPem));
+  app.get('/api/v1/certificate', { config: { contract: contracts.certificate } }, async (_req, reply) => reply.type('application/x-pem-file').send(deps.signing.certPem));
 }
 

@@ -9,6 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PartnerAuth } from './auth.ts';
 import { httpError } from '../core/errors.ts';
+import { CHECKS_CONTRACT, STATISTICS_CONTRACT } from './contracts.ts';
 import { municipalityProblem } from '../validation/municipalities.ts';
 import {
   monthlyStatistics, monthlyChecks, statisticsTable, checksTable, toCsv, reportMonth,
@@ -120,6 +121,6 @@ export function registerMinistryApi(app: FastifyInstance, deps: MinistryApiDeps)
     }
     return reply.send(out.body);
   };
-  app.get('/api/v1/spolis/statistics', serve('statistics'));
-  app.get('/api/v1/spolis/checks', serve('checks'));
+  app.get('/api/v1/spolis/statistics', { config: { contract: STATISTICS_CONTRACT } }, serve('statistics'));
+  app.get('/api/v1/spolis/checks', { config: { contract: CHECKS_CONTRACT } }, serve('checks'));
 }

@@ -14,7 +14,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { Counter, Histogram } from 'prom-client';
 import { ConnectorError, HubError, httpError, isHubError } from '../core/errors.ts';
 import { PartnerAuth, assertAccess } from './auth.ts';
 import type { HubMetrics } from '../core/metrics.ts';
@@ -23,6 +22,7 @@ import { buildQueryServices, closeQueryServices, type QueryService, type QuerySe
 import { MAX_BATCH_BYTES } from './load-api.ts';
 import type { Store } from '../../store/index.ts';
 import { AuditWriter } from '../runtime/audit-writer.ts';
+import { queryContract } from './contracts.ts';
 
 export interface QueryApiDeps extends QueryServiceDeps {
   auth: PartnerAuth;
@@ -93,8 +93,8 @@ function errorOutcome(e: unknown): Outcome {
 export function registerQueryApi(app: FastifyInstance, deps: QueryApiDeps): void {
   const services = buildQueryServices(deps);
   const audit = new AuditWriter(deps.store.db);
-  const queries = new Counter({ name: 'spolis_queries_total', help: 'Queries by service and outcome', labelNames: ['service', 'outcome'], registers: [deps.metrics.registry] });
-  const seconds = new Histogram({ name: 'spolis_query_duration_seconds', help: 'Time to answer a query, audit included', labelNames: ['service'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [deps.metrics.registry] });
+  const queries = deps.metrics.queries;
+  const seconds = deps.metrics.queryDuration;
 
   const send = (reply: FastifyReply, status: number, text: string, retryAfterMs?: number): FastifyReply => {
     if (retryAfterMs !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
@@ -107,7 +107,7 @@ export function registerQueryApi(app: FastifyInstance, deps: QueryApiDeps): void
     scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES }, (_req, body, done) => done(null, body));
     scope.addHook('onClose', async () => closeQueryServices(services));
 
-    scope.post<{ Params: { service: string } }>('/api/v1/query/:service', async (req, reply) => {
+    scope.post<{ Params: { service: string } }>('/api/v1/query/:service', { config: { contract: queryContract([...services.keys()].sort()) } }, async (req, reply) => {
       const t0 = performance.now();
       const partner = deps.auth.authenticate(req.headers.authorization);
       const svc = services.get(req.params.service);

@@ -2,19 +2,19 @@
  * The HTTP server (fastify): health, readiness, metrics and the partner APIs. Every error reaches
  * the caller as JSON `{error: {code, message, field?}}`; nothing else leaks out.
  */
-import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogger } from 'fastify';
 import { isHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { HubMetrics } from '../core/metrics.ts';
 import { MAX_BATCH_BYTES } from './load-api.ts';
+import { collectRoutes } from './openapi.ts';
+import { HEALTH_CONTRACT, METRICS_CONTRACT, READY_CONTRACT } from './contracts.ts';
 
 export interface ServerDeps {
   logger: Logger;
   metrics: HubMetrics;
   /** Resolves when Redis and the store answer; throws (with a reason) when not. */
   readiness(): Promise<Record<string, string>>;
-  timeouts?: Partial<HttpTimeouts>;
   /** The partner an Authorization header names, or undefined (the route's own check answers 401). */
   partnerOf?(authorization: string | undefined): string | undefined;
   limits?: Partial<HttpLimits>;
@@ -34,7 +34,7 @@ export interface HttpLimits {
 export const HTTP_LIMITS: HttpLimits = { partnerInFlight: 64, connections: 2048 };
 
 /**
- * How long a client may take. Without them a client that sends its headers or body a byte at a
+ * How long a client may take (applied to the process's socket, app/hub.ts). Without them a client that sends its headers or body a byte at a
  * time (slow loris) holds a connection for ever, and a few hundred of them hold the API.
  */
 export interface HttpTimeouts {
@@ -48,18 +48,14 @@ export interface HttpTimeouts {
 export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 60_000, idleMs: 30_000 };
 
 export function createServer(deps: ServerDeps): FastifyInstance {
-  const t = { ...HTTP_TIMEOUTS, ...deps.timeouts };
   const limits = { ...HTTP_LIMITS, ...deps.limits };
+  // The socket (timeouts, connection cap) is the process's (app/hub.ts): this app only routes,
+  // so a route reload can put a new app behind the same socket.
   const app = Fastify({ // Request lines at warn: a bulk load is thousands of PUTs; metrics count them instead.
     loggerInstance: deps.logger.child({ part: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger, bodyLimit: MAX_BATCH_BYTES,
-    // Node checks these every connectionsCheckingInterval (30 s by default): checked each second
-    // here, so a slow client is cut near its deadline, answered 408.
-    serverFactory: (handler) => http.createServer({
-      headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.idleMs,
-      connectionsCheckingInterval: Math.min(1_000, t.headersMs),
-    }, handler),
   });
-  app.server.maxConnections = limits.connections;
+  // Before any route: /openapi.json is made from what this records.
+  collectRoutes(app);
 
   // In-flight requests per partner; released when the answer is sent or the client goes away.
   const inFlight = new Map<string, number>();
@@ -116,15 +112,15 @@ export function createServer(deps: ServerDeps): FastifyInstance {
     deps.metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
   });
 
-  app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_req, reply) => {
+  app.get('/health', { config: { contract: HEALTH_CONTRACT } }, async () => ({ status: 'ok' }));
+  app.get('/ready', { config: { contract: READY_CONTRACT } }, async (_req, reply) => {
     try {
       return { status: 'ready', checks: await deps.readiness() };
     } catch (e) {
       return reply.code(503).send({ status: 'not ready', error: { code: 'HUB_ERR_NOT_READY', message: (e as Error).message } });
     }
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { config: { contract: METRICS_CONTRACT } }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });

@@ -24,6 +24,17 @@ export class AuditWriter {
     });
   }
 
+  /**
+   * Several rows that belong together (a request's calls and its answer): queued at once, so they go
+   * in one transaction when no write is in flight, and settle together.
+   */
+  appendAll(entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    const settled = entries.map((entry) => new Promise<void>((resolve, reject) => { this.queue.push({ entry, resolve, reject }); }));
+    if (!this.writing) void this.drain();
+    return Promise.all(settled).then(() => undefined);
+  }
+
   private async drain(): Promise<void> {
     this.writing = true;
     while (this.queue.length > 0) {

@@ -72,6 +72,41 @@ export interface DeliveryDeps {
   lockDurationMs?: number;
 }
 
+/**
+ * The outbox rows for `items` of a route's deliver step: each to its receiver, or recorded as
+ * undeliverable when none is configured (a GVS municipality, a municipality without a partner
+ * entry with notify.endpoint), so an operator sees it instead of it vanishing. Pure: route tests
+ * (route-tests.ts) run it without queues or store.
+ */
+export function planDeliveries(deps: Pick<DeliveryDeps, 'registry' | 'partners'>, route: RouteDef, items: unknown[]): NewDelivery[] {
+  const step = deliverStepOf(route);
+  if (!step) return [];
+  const specs = namesOf(step).map((n) => deps.registry.get('delivery', n)!);
+  return items.map((item) => {
+    const f = factsOf(item);
+    const base = { routeId: route.id, municipality: f.municipality || undefined, subject: f.subject, payload: item };
+    const agency = specs.find((s) => s.receiver === 'agency');
+    if (agency) {
+      const partner = deps.partners.find((p) => p.system === agency.system);
+      return { ...base, id: deliveryIdOf(agency.name, item), component: agency.name, partnerId: partner?.id };
+    }
+    const m = municipalities().get(f.municipality);
+    const spec = m && specs.find((s) => s.system === m.system);
+    const id = deliveryIdOf(spec?.name ?? route.id, item);
+    if (!m) return { ...base, id, component: specs[0].name, status: 'undeliverable' as const, error: `municipality "${f.municipality}" is not in schemas/classifiers/municipalities.json` };
+    if (!spec) {
+      return { ...base, id, component: specs[0].name, status: 'undeliverable' as const,
+        error: `${m.name} (${m.atvk}) uses ${m.system.toUpperCase()}, and route ${route.id} delivers only to ${specs.map((s) => s.system).join(', ')}` };
+    }
+    const partner = deps.partners.find((p) => p.system === spec.system && p.municipality === m.atvk && p.notify?.endpoint);
+    if (!partner) {
+      return { ...base, id, component: spec.name, status: 'undeliverable' as const,
+        error: `no ${spec.system} partner for ${m.name} (${m.atvk}) with notify.endpoint in partners.yaml` };
+    }
+    return { ...base, id, component: spec.name, partnerId: partner.id };
+  });
+}
+
 interface Job1 { deliveryId: string }
 
 export class Deliveries {
@@ -89,37 +124,10 @@ export class Deliveries {
   }
 
   /**
-   * The outbox rows for `items` of a route's deliver step: each to its receiver, or recorded as
-   * undeliverable when none is configured (a GVS municipality, a municipality without a partner
-   * entry with notify.endpoint), so an operator sees it instead of it vanishing.
+   * The outbox rows for `items` of a route's deliver step (planDeliveries).
    */
   plan(route: RouteDef, type: MessageType, items: unknown[]): NewDelivery[] {
-    const step = deliverStepOf(route);
-    if (!step) return [];
-    const specs = namesOf(step).map((n) => this.deps.registry.get('delivery', n)!);
-    return items.map((item) => {
-      const f = factsOf(item);
-      const base = { routeId: route.id, municipality: f.municipality || undefined, subject: f.subject, payload: item };
-      const agency = specs.find((s) => s.receiver === 'agency');
-      if (agency) {
-        const partner = this.deps.partners.find((p) => p.system === agency.system);
-        return { ...base, id: deliveryIdOf(agency.name, item), component: agency.name, partnerId: partner?.id };
-      }
-      const m = municipalities().get(f.municipality);
-      const spec = m && specs.find((s) => s.system === m.system);
-      const id = deliveryIdOf(spec?.name ?? route.id, item);
-      if (!m) return { ...base, id, component: specs[0].name, status: 'undeliverable' as const, error: `municipality "${f.municipality}" is not in schemas/classifiers/municipalities.json` };
-      if (!spec) {
-        return { ...base, id, component: specs[0].name, status: 'undeliverable' as const,
-          error: `${m.name} (${m.atvk}) uses ${m.system.toUpperCase()}, and route ${route.id} delivers only to ${specs.map((s) => s.system).join(', ')}` };
-      }
-      const partner = this.deps.partners.find((p) => p.system === spec.system && p.municipality === m.atvk && p.notify?.endpoint);
-      if (!partner) {
-        return { ...base, id, component: spec.name, status: 'undeliverable' as const,
-          error: `no ${spec.system} partner for ${m.name} (${m.atvk}) with notify.endpoint in partners.yaml` };
-      }
-      return { ...base, id, component: spec.name, partnerId: partner.id };
-    });
+    return planDeliveries(this.deps, route, items);
   }
 
   /** Writes the planned rows in `tx`; resolves with the ids to enqueue once `tx` commits. */

@@ -125,3 +125,37 @@ export class PartnerGate {
     return false;
   }
 }
+
+/** What a partner's gate holds at this instant (read-only; the console shows it). */
+export interface GateState {
+  /** closed: calls pass; open: refused for `retryInMs` more; half-open: the next call is a trial (`trial`: one is in flight). */
+  circuit: 'closed' | 'open' | 'half-open';
+  /** Consecutive failures counted towards opening it. */
+  failures: number;
+  retryInMs: number;
+  trial: boolean;
+  /** How long a call asking now would wait for its turn under the rate limit. */
+  queuedMs: number;
+}
+
+/** Reads the breakers and pacing of `partnerIds` in one round trip, by Redis's clock as admit() sees them. */
+export async function readGates(redis: Redis, prefix: string, partnerIds: string[]): Promise<Record<string, GateState>> {
+  const p = redis.pipeline().time();
+  for (const id of partnerIds) p.hgetall(`${prefix}:partner:${id}:breaker`).get(`${prefix}:partner:${id}:rate`);
+  const res = (await p.exec()) ?? [];
+  const failed = res.find(([e]) => e);
+  if (failed) throw failed[0];
+  const [sec, usec] = res[0][1] as [string, string];
+  const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+  const out: Record<string, GateState> = {};
+  partnerIds.forEach((id, i) => {
+    const b = res[1 + 2 * i][1] as Record<string, string>;
+    const rate = res[2 + 2 * i][1] as string | null;
+    const openUntil = Number(b.openUntil ?? 0), trialUntil = Number(b.trialUntil ?? 0), failures = Number(b.failures ?? 0);
+    const queuedMs = Math.max(0, Math.round(Number(rate ?? 0) - now));
+    out[id] = openUntil > now ? { circuit: 'open', failures, retryInMs: openUntil - now, trial: false, queuedMs }
+      : openUntil > 0 ? { circuit: 'half-open', failures, retryInMs: 0, trial: trialUntil > now, queuedMs }
+        : { circuit: 'closed', failures, retryInMs: 0, trial: false, queuedMs };
+  });
+  return out;
+}

@@ -25,12 +25,24 @@ export interface PrepPool {
 }
 
 /**
+ * The module a thread loads, as this build has it. Callers name the source (`./prep-thread.ts`,
+ * beside their own file); compiled (`npm run build`, plain node) that file is the `.js` beside it,
+ * and tsc rewrites import specifiers only, not the strings given to `new URL`.
+ */
+function threadModuleUrl(threadModule: URL, compiled = import.meta.url.endsWith('.js')): URL {
+  if (!compiled || !threadModule.pathname.endsWith('.ts')) return threadModule;
+  const js = new URL(threadModule);
+  js.pathname = js.pathname.replace(/\.ts$/, '.js');
+  return js;
+}
+
+/**
  * `threadModule` is the module each thread loads: its default export is `threadPreparer(registry)`
  * over the application's components (app/prep-thread.ts). The engine names no components itself.
  */
 export function createPrepPool(threadModule: URL, threads = Math.max(1, Math.min(4, availableParallelism() - 1))): PrepPool {
   const pool = new Piscina({
-    filename: threadModule.href,
+    filename: threadModuleUrl(threadModule).href,
     minThreads: threads,
     maxThreads: threads,
     // A thread holds one batch at a time (a 4 MB document and its records): bound its heap so

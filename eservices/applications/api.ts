@@ -16,8 +16,9 @@ import type { AuditEntry } from '../../store/audit.ts';
 import { routeAt, type EServiceDeps } from '../common/deps.ts';
 import { actorOf, assertCaller } from '../common/portal-caller.ts';
 import { readCaller } from '../common/request.ts';
-import { MunicipalSystems } from './municipal-systems.ts';
+import { MunicipalSystems, type SourceAnswer } from './municipal-systems.ts';
 import { applicationStatus } from './status.ts';
+import { APPLICATIONS_CONTRACT } from './contract.ts';
 
 export const APPLICATIONS_PATH = '/api/v1/persons/me/applications';
 const SERVICE = 'eservice:application-status';
@@ -33,16 +34,17 @@ async function audited(write: Promise<void>): Promise<void> {
   }
 }
 
+const callRows = (answers: SourceAnswer[]): AuditEntry[] => answers.flatMap((a) => (a.audit ? [a.audit] : []));
+
 export function registerApplications(app: FastifyInstance, deps: EServiceDeps): void {
   const route = routeAt(deps.routes, APPLICATIONS_PATH);
   if (!route) return;
-  // The calls' audit rows are the answer's too: one that cannot be written withholds the answer.
-  const systems = new MunicipalSystems(route, deps, (entry: AuditEntry) => audited(deps.audit.append(entry)));
+  const systems = new MunicipalSystems(route, deps);
   app.addHook('onClose', async () => systems.close());
   const names = municipalities();
   const nameOf = (atvk: string): string => names.get(atvk)?.name ?? atvk;
 
-  app.get(APPLICATIONS_PATH, async (req) => {
+  app.get(APPLICATIONS_PATH, { config: { contract: APPLICATIONS_CONTRACT } }, async (req) => {
     const caller = await readCaller(req, deps.callers);
     assertAccess(route, caller.partner);
     assertCaller(caller, ['person'], OPERATION);
@@ -51,16 +53,23 @@ export function registerApplications(app: FastifyInstance, deps: EServiceDeps): 
     }
     const t0 = performance.now();
     const purpose = `the person's own application status (portal request ${caller.requestId})`;
-    const [decided, answers] = await Promise.all([
-      decidedApplications(deps.store.db, caller.personCode),
-      systems.ask({ personCode: caller.personCode, portalRequestId: caller.requestId, purpose }),
-    ]);
+    const asked = systems.ask({ personCode: caller.personCode, portalRequestId: caller.requestId, purpose });
+    let decided: Awaited<ReturnType<typeof decidedApplications>>;
+    try {
+      decided = await decidedApplications(deps.store.db, caller.personCode);
+    } catch (e) {
+      // The municipalities were asked all the same: their calls are audited before the error leaves.
+      await audited(deps.audit.appendAll(callRows(await asked)));
+      throw e;
+    }
+    const answers = await asked;
     const status = applicationStatus(caller.requestId, decided, answers, nameOf);
     const unavailable = status.sources.filter((s) => s.openApplications === 'unavailable').map((s) => s.partner);
-    await audited(deps.audit.append({
+    // The calls' rows and the answer's in one commit: one that cannot be written withholds the answer.
+    await audited(deps.audit.appendAll([...callRows(answers), {
       actor: actorOf(caller), subject: caller.personCode, service: SERVICE, purpose, outcome: status.complete ? 'answered' : 'answered-partial',
       details: { requestId: caller.requestId, decided: status.decided.length, open: status.open.length, ...(unavailable.length ? { unavailable } : {}) },
-    }));
+    }]));
     // The person stays out of the log: the request id ties this line to the audit row.
     deps.logger.info({ eservice: SERVICE, requestId: caller.requestId, decided: status.decided.length, open: status.open.length, unavailable, ms: Math.round(performance.now() - t0) }, 'application status');
     return status;

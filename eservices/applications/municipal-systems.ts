@@ -47,6 +47,8 @@ export interface SourceAnswer {
   report: SourceReport;
   /** The municipality's open applications, when it answered. */
   applications: OpenApplication[];
+  /** The hub's call for the person, when it asked: its audit row, written with the answer's. */
+  audit?: AuditEntry;
 }
 
 interface Breaker {
@@ -88,8 +90,7 @@ const envToken = (t: string | undefined): string | undefined => (t?.startsWith('
 export class MunicipalSystems {
   private readonly sources: Source[] = [];
 
-  /** `audit` writes a row of the hub's calls; it rejects when the row is not written. */
-  constructor(route: RouteDef, private readonly deps: EServiceDeps, private readonly audit: (entry: AuditEntry) => Promise<void>) {
+  constructor(route: RouteDef, private readonly deps: EServiceDeps) {
     const steps = route.steps.filter((s): s is CallStep => 'call' in s);
     const names = municipalities();
     for (const p of deps.partners) {
@@ -126,7 +127,11 @@ export class MunicipalSystems {
     }
   }
 
-  /** Every municipal system's answer for one person, in partners.yaml's order; each asking audited. */
+  /**
+   * Every municipal system's answer for one person, in partners.yaml's order. Each call made carries
+   * its audit row: the caller writes them in the same group commit as the answer's own row, so a
+   * status costs one wait for the audit chain, not two.
+   */
   async ask(ctx: AskContext): Promise<SourceAnswer[]> {
     return Promise.all(this.sources.map((s) => this.askOne(s, ctx)));
   }
@@ -171,10 +176,10 @@ export class MunicipalSystems {
       answer = { report: report('unavailable', reasonOf(e, s.timeoutMs)), applications: [] };
     }
     // The hub's own call for the person: audited as the hub's, for the person's request.
-    await this.audit({
+    answer.audit = {
       actor: 'hub', subject: ctx.personCode, service: `call:${s.spec.name}`, purpose: ctx.purpose, outcome,
       details: { partner: s.partner.id, requestId, portalRequestId: ctx.portalRequestId, ms: Math.round(performance.now() - t0) },
-    });
+    };
     return answer;
   }
 

@@ -11,6 +11,7 @@ import { routeAt, type EServiceDeps } from '../common/deps.ts';
 import { actorOf, assertCaller } from '../common/portal-caller.ts';
 import { readCaller } from '../common/request.ts';
 import { DECISION_NOTICES_PATH } from './notices.ts';
+import { DECISION_NOTICES_CONTRACT } from './contract.ts';
 
 const SERVICE = 'eservice:decision-notices';
 
@@ -21,7 +22,7 @@ export function registerDecisionNotices(app: FastifyInstance, deps: EServiceDeps
   const route = routeAt(deps.routes, DECISION_NOTICES_PATH);
   if (!route) return;
 
-  app.get(DECISION_NOTICES_PATH, async (req) => {
+  app.get(DECISION_NOTICES_PATH, { config: { contract: DECISION_NOTICES_CONTRACT } }, async (req) => {
     const caller = await readCaller(req, deps.callers);
     assertAccess(route, caller.partner);
     assertCaller(caller, ['person'], 'read decision notices (only the person they were sent to may, through the portal)');

@@ -27,6 +27,7 @@ import { readCaller } from '../common/request.ts';
 import { COMPLAINT_LIMITS } from './limits.ts';
 import { INVALID, contentHash, readSubmission } from './submission.ts';
 import { complaintMessage, rigaTime } from './message.ts';
+import { complaintContracts } from './contract.ts';
 
 export const COMPLAINTS_PATH = '/api/v1/complaints';
 export const MY_COMPLAINTS_PATH = '/api/v1/persons/me/complaints';
@@ -75,6 +76,7 @@ export function registerComplaints(app: FastifyInstance, deps: EServiceDeps): vo
   const step = deliverStepOf(route);
   if (!step) throw new Error(`route ${route.id} must send submissions on: give it a step "deliver: eaddress/send-message"`);
   const component = Array.isArray(step.deliver) ? step.deliver[0] : step.deliver;
+  const C = complaintContracts();
 
   /** The caller, if the route admits its partner and the operation its kind: a person. */
   const personOf = async (req: FastifyRequest, r: RouteDef, operation: string) => {
@@ -84,7 +86,7 @@ export function registerComplaints(app: FastifyInstance, deps: EServiceDeps): vo
     return caller;
   };
 
-  app.post(COMPLAINTS_PATH, { bodyLimit: COMPLAINT_LIMITS.bodyBytes }, async (req, reply) => {
+  app.post(COMPLAINTS_PATH, { bodyLimit: COMPLAINT_LIMITS.bodyBytes, config: { contract: C.submit } }, async (req, reply) => {
     const caller = await personOf(req, route, 'submit a complaint, application or proposal');
     const at = new Date();
     const riga = rigaTime(at);
@@ -139,14 +141,14 @@ export function registerComplaints(app: FastifyInstance, deps: EServiceDeps): vo
     return reply.code(201).send({ registrationNumber: number, receivedAt: at.toISOString() });
   });
 
-  app.get(MY_COMPLAINTS_PATH, async (req) => {
+  app.get(MY_COMPLAINTS_PATH, { config: { contract: C.list } }, async (req) => {
     const caller = await personOf(req, route, 'list their complaints, applications and proposals');
     const list = await listSubmissions(deps.store.db, caller.personCode);
     await audited(deps, { actor: actorOf(caller), subject: caller.personCode, service: SERVICE, purpose: 'list own submissions', outcome: `${list.length} submissions` }, 'try again later');
     return { complaints: list.map(asView) };
   });
 
-  app.get<{ Params: { registrationNumber: string } }>(`${MY_COMPLAINTS_PATH}/:registrationNumber`, async (req) => {
+  app.get<{ Params: { registrationNumber: string } }>(`${MY_COMPLAINTS_PATH}/:registrationNumber`, { config: { contract: C.get } }, async (req) => {
     const caller = await personOf(req, route, 'read their complaints, applications and proposals');
     const n = req.params.registrationNumber;
     if (!NUMBER.test(n)) throw httpError(400, INVALID, 'is not a registration number such as SP-2026-000123', 'registrationNumber');

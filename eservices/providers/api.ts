@@ -30,6 +30,7 @@ import {
 } from '../../store/providers.ts';
 import { INVALID, isDate, readApplication, readApplicationQuery, readDecision, readLookup, readWithdrawal, todayInRiga } from './input.ts';
 import { decisionNotice } from './notice.ts';
+import { PROVIDER_CONTRACTS as C } from './contract.ts';
 
 export const PROVIDERS_PATH = '/api/v1/providers';
 const SERVICE = 'eservice:providers';
@@ -69,7 +70,7 @@ export function registerProviders(app: FastifyInstance, deps: EServiceDeps): voi
   const auditRead = (caller: Caller, apps: ProviderApplication[], purpose: string) => (caller.kind !== 'ministry' ? Promise.resolve()
     : Promise.all(apps.map((a) => deps.audit.append({ actor: actorOf(caller), subject: a.representative, service: SERVICE, purpose, outcome: 'read', details: { regNo: a.regNo, applicationId: a.id } }))).then(() => {}));
 
-  app.post(`${PROVIDERS_PATH}/applications`, async (req, reply) => {
+  app.post(`${PROVIDERS_PATH}/applications`, { config: { contract: C.apply } }, async (req, reply) => {
     const { caller, body } = await readJsonRequest(req, deps.callers, INVALID);
     admit(caller);
     assertCaller(caller, ['provider'], 'apply to the providers register (only a provider\'s representative applies, for that provider)');
@@ -87,7 +88,7 @@ export function registerProviders(app: FastifyInstance, deps: EServiceDeps): voi
     return reply.code(r.kind === 'created' ? 201 : 200).send(shown(r.application, caller));
   });
 
-  app.put<{ Params: { regNo: string } }>(`${PROVIDERS_PATH}/:regNo/application`, async (req, reply) => {
+  app.put<{ Params: { regNo: string } }>(`${PROVIDERS_PATH}/:regNo/application`, { config: { contract: C.amend } }, async (req, reply) => {
     const { caller, body } = await readJsonRequest(req, deps.callers, INVALID);
     admit(caller);
     assertCaller(caller, ['provider'], 'amend a provider\'s application');
@@ -105,7 +106,7 @@ export function registerProviders(app: FastifyInstance, deps: EServiceDeps): voi
     return reply.code(r.kind === 'created' ? 201 : 200).send(shown(r.application, caller));
   });
 
-  app.post<{ Params: { regNo: string } }>(`${PROVIDERS_PATH}/:regNo/withdrawal`, async (req) => {
+  app.post<{ Params: { regNo: string } }>(`${PROVIDERS_PATH}/:regNo/withdrawal`, { config: { contract: C.withdraw } }, async (req) => {
     const { caller, body } = await readJsonRequest(req, deps.callers, INVALID);
     admit(caller);
     assertCaller(caller, ['provider'], 'withdraw a provider\'s registration');
@@ -123,7 +124,7 @@ export function registerProviders(app: FastifyInstance, deps: EServiceDeps): voi
     return { regNo: caller.regNo, status: 'withdrawn', withdrawnOn: date, applications: r.applications, termsEnded: r.termsEnded };
   });
 
-  app.get(`${PROVIDERS_PATH}/applications`, async (req) => {
+  app.get(`${PROVIDERS_PATH}/applications`, { config: { contract: C.list } }, async (req) => {
     const caller = await readCaller(req, deps.callers);
     admit(caller);
     assertCaller(caller, ['provider', 'ministry'], 'list providers\' applications');
@@ -134,7 +135,7 @@ export function registerProviders(app: FastifyInstance, deps: EServiceDeps): voi
     return { total: page.total, limit: q.limit, offset: q.offset, items: page.items.map((a) => shown(a, caller)) };
   });
 
-  app.get<{ Params: { id: string } }>(`${PROVIDERS_PATH}/applications/:id`, async (req) => {
+  app.get<{ Params: { id: string } }>(`${PROVIDERS_PATH}/applications/:id`, { config: { contract: C.get } }, async (req) => {
     const caller = await readCaller(req, deps.callers);
     admit(caller);
     assertCaller(caller, ['provider', 'ministry'], 'read a provider\'s application');
@@ -146,7 +147,7 @@ export function registerProviders(app: FastifyInstance, deps: EServiceDeps): voi
     return shown(a, caller);
   });
 
-  app.post<{ Params: { id: string } }>(`${PROVIDERS_PATH}/applications/:id/decision`, async (req) => {
+  app.post<{ Params: { id: string } }>(`${PROVIDERS_PATH}/applications/:id/decision`, { config: { contract: C.decide } }, async (req) => {
     const { caller, body } = await readJsonRequest(req, deps.callers, INVALID);
     admit(caller);
     assertCaller(caller, ['ministry'], 'decide on a provider\'s application (the Ministry decides)');
@@ -171,7 +172,7 @@ export function registerProviders(app: FastifyInstance, deps: EServiceDeps): voi
   });
 
   // The public register: no key, no assertion (MK No. 951 makes it public); nothing personal in it.
-  app.get(PROVIDERS_PATH, async (req) => {
+  app.get(PROVIDERS_PATH, { config: { contract: C.lookup } }, async (req) => {
     const q = readLookup(queryOf(req), todayInRiga());
     const page = await lookupProviders(deps.store.db, q);
     return {
@@ -180,7 +181,7 @@ export function registerProviders(app: FastifyInstance, deps: EServiceDeps): voi
     };
   });
 
-  app.get<{ Params: { regNo: string } }>(`${PROVIDERS_PATH}/:regNo`, async (req) => {
+  app.get<{ Params: { regNo: string } }>(`${PROVIDERS_PATH}/:regNo`, { config: { contract: C.entry } }, async (req) => {
     const q = queryOf(req);
     const extra = Object.keys(q).find((k) => k !== 'date');
     if (extra) throw httpError(400, INVALID, `${extra}: is not a parameter of a provider's entry (parameters: date)`, extra);

@@ -29,6 +29,7 @@ import { readCaller, readJsonRequest } from '../common/request.ts';
 import { QUEUE_ID, QUEUE_INVALID, readSnapshot, type ReporterContext } from './snapshot.ts';
 import { diffSnapshot } from './notice-rule.ts';
 import { queueNotice } from './notices.ts';
+import { SERVICE_QUEUE_CONTRACTS as C } from './contract.ts';
 
 export const SERVICE_QUEUES_PATH = '/api/v1/service-queues';
 export const QUEUE_POSITIONS_PATH = '/api/v1/persons/me/queue-positions';
@@ -64,7 +65,7 @@ export function registerServiceQueues(app: FastifyInstance, deps: EServiceDeps):
     return { reporter: reporterOf(caller), queueId };
   };
 
-  app.put<{ Params: { queueId: string } }>(`${SERVICE_QUEUES_PATH}/:queueId`, { bodyLimit: SNAPSHOT_BODY_LIMIT }, async (req, reply) => {
+  app.put<{ Params: { queueId: string } }>(`${SERVICE_QUEUES_PATH}/:queueId`, { bodyLimit: SNAPSHOT_BODY_LIMIT, config: { contract: C.report } }, async (req, reply) => {
     const caller = await callerOf(req, route);
     assertCaller(caller, ['municipality', 'institution'], 'report a service queue');
     const { body } = await readJsonRequest(req, deps.callers, QUEUE_INVALID);
@@ -127,7 +128,7 @@ export function registerServiceQueues(app: FastifyInstance, deps: EServiceDeps):
     });
   });
 
-  app.get<{ Params: { queueId: string } }>(`${SERVICE_QUEUES_PATH}/:queueId`, async (req) => {
+  app.get<{ Params: { queueId: string } }>(`${SERVICE_QUEUES_PATH}/:queueId`, { config: { contract: C.get } }, async (req) => {
     const caller = await callerOf(req, route);
     assertCaller(caller, ['municipality', 'institution'], 'read a service queue (only its reporter reads it with persons; the Ministry reads ?summary)');
     const key = keyOf(caller, req.params.queueId);
@@ -145,7 +146,7 @@ export function registerServiceQueues(app: FastifyInstance, deps: EServiceDeps):
     };
   });
 
-  app.get<{ Querystring: Record<string, string> }>(SERVICE_QUEUES_PATH, async (req) => {
+  app.get<{ Querystring: Record<string, string> }>(SERVICE_QUEUES_PATH, { config: { contract: C.list } }, async (req) => {
     const caller = await callerOf(req, route);
     if (req.query && 'summary' in req.query) {
       assertCaller(caller, ['ministry'], 'read the summary of all service queues');
@@ -158,7 +159,7 @@ export function registerServiceQueues(app: FastifyInstance, deps: EServiceDeps):
     return { queues: (await reporterQueues(deps.store.db, reporterOf(caller))).map(headView) };
   });
 
-  app.get(QUEUE_POSITIONS_PATH, async (req) => {
+  app.get(QUEUE_POSITIONS_PATH, { config: { contract: C.positions } }, async (req) => {
     const caller = await callerOf(req, route);
     assertCaller(caller, ['person'], 'read a person\'s queue positions (only the person, through the portal)');
     const rows = await personPositions(deps.store.db, caller.personCode);

@@ -29,6 +29,7 @@ import { deadlineOf, isOpen, reportYear } from './calendar.ts';
 import { INVALID, readSubmission } from './figures.ts';
 import { findingsTable } from './findings.ts';
 import { stateReportFindings, stateReportView } from './report.ts';
+import { STATE_REPORT_CONTRACTS as C } from './contract.ts';
 
 export const STATE_REPORTS_PATH = '/api/v1/state-reports';
 export const FINDINGS_PATH = '/api/v1/spolis/state-report-findings';
@@ -60,7 +61,7 @@ export function registerStateReports(app: FastifyInstance, deps: EServiceDeps): 
     }
   };
 
-  app.get<{ Params: { year: string }; Querystring: Query }>(`${STATE_REPORTS_PATH}/:year`, async (req) => {
+  app.get<{ Params: { year: string }; Querystring: Query }>(`${STATE_REPORTS_PATH}/:year`, { config: { contract: C.get } }, async (req) => {
     admit(req, route);
     const caller = await readCaller(req, deps.callers);
     assertCaller(caller, ['municipality', 'ministry'], 'read a state report');
@@ -83,7 +84,7 @@ export function registerStateReports(app: FastifyInstance, deps: EServiceDeps): 
     return view;
   });
 
-  app.put<{ Params: { year: string } }>(`${STATE_REPORTS_PATH}/:year`, { bodyLimit: BODY_LIMIT }, async (req) => {
+  app.put<{ Params: { year: string } }>(`${STATE_REPORTS_PATH}/:year`, { bodyLimit: BODY_LIMIT, config: { contract: C.submit } }, async (req) => {
     const partner = admit(req, route);
     const { caller, body } = await readJsonRequest(req, deps.callers, INVALID);
     let refused: { subject: string; details: Record<string, unknown> } = { subject: `state-report:?:${req.params.year}`, details: { year: req.params.year } };
@@ -122,7 +123,7 @@ export function registerStateReports(app: FastifyInstance, deps: EServiceDeps): 
     }
   });
 
-  app.get<{ Querystring: Query }>(FINDINGS_PATH, async (req, reply) => {
+  app.get<{ Querystring: Query }>(FINDINGS_PATH, { config: { contract: C.findings } }, async (req, reply) => {
     admit(req, route);
     const caller = await readCaller(req, deps.callers);
     assertCaller(caller, ['ministry'], 'read the state report findings');

@@ -2,7 +2,7 @@
  * A hub wired to every agency and municipal-receiver simulator on loopback, with route files
  * copied from routes/ and retries shortened so that delivery faults play out in seconds.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { REDIS_URL } from '../helpers/env.ts';
@@ -70,6 +70,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<AgencyWorld> 
     for (const [re, by] of opts.patch?.[id] ?? []) text = text.replace(re, by);
     writeFileSync(join(dir, name), text);
   }
+  cpSync('routes/tests', join(dir, 'tests'), { recursive: true });   // the fixtures the route files' tests: name
   const policies = opts.policies ?? { circuitBreaker: { failures: 1000, openSeconds: 1 }, timeout: '2s' };
   const partners: PartnerDef[] = TEST_PARTNERS.map((p) => {
     if (p.system === 'sopa') return { ...p, notify: { endpoint: sopa.url, token: sopa.token } };

@@ -52,8 +52,10 @@ const ALLOWED: Record<string, string[]> = {
   client: ['engine/components'],
   // The portal's e-services: HTTP APIs and worker planners on the engine's rooms and the store.
   eservices: ['engine/core', 'engine/components', 'engine/validation', 'engine/config', 'engine/runtime', 'engine/http', 'engine/soap', 'store'],
+  // The operators' console: its page, its JSON API over the runtime and the store.
+  console: ['engine/core', 'engine/components', 'engine/config', 'engine/runtime', 'engine/http', 'engine/soap', 'store'],
   // The application assembles everything; `bench` only for `spolis-hub bench`, by import().
-  app: ['engine', 'engine/core', 'engine/xml', 'engine/soap', 'engine/components', 'engine/validation', 'engine/config', 'engine/runtime', 'engine/http', 'store', 'connectors', 'transformers', 'scheduler', 'client', 'eservices', 'bench'],
+  app: ['engine', 'engine/core', 'engine/xml', 'engine/soap', 'engine/components', 'engine/validation', 'engine/config', 'engine/runtime', 'engine/http', 'store', 'connectors', 'transformers', 'scheduler', 'client', 'eservices', 'console', 'bench'],
 };
 
 function roomOf(path: string): string {
@@ -66,7 +68,7 @@ function roomOf(path: string): string {
 const isSimulator = (path: string): boolean =>
   path.startsWith('engine/simulators/') || path === 'app/sandbox.ts' || /^connectors\/[^/]+\/(sandbox|simulator[\w-]*|notify-simulator)\.ts$/.test(path);
 
-const PRODUCTION_ROOMS = ['engine', 'store', 'transformers', 'connectors', 'scheduler', 'client', 'eservices', 'app'];
+const PRODUCTION_ROOMS = ['engine', 'store', 'transformers', 'connectors', 'scheduler', 'client', 'eservices', 'console', 'app'];
 const allFiles = PRODUCTION_ROOMS.flatMap(tsFiles);
 
 describe('architecture: the rooms and their directions', () => {

@@ -7,7 +7,7 @@
  * by messageId (a killed worker's message that had arrived, sent again) are expected and harmless.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -28,6 +28,7 @@ const key = KEYS['sopa-riga'];
 function configDir(ea: EAddressSimulator): string {
   const dir = mkdtempSync(join(tmpdir(), 'spolis-notices-kill-'));
   writeFileSync(join(dir, 'sopa-monthly-load.yaml'), readFileSync('routes/sopa-monthly-load.yaml'));
+  cpSync('routes/tests', join(dir, 'tests'), { recursive: true });   // the fixtures the route's tests: name
   writeFileSync(join(dir, `${ROUTE}.yaml`), readFileSync(`routes/${ROUTE}.yaml`, 'utf8')
     .replace(/^onError:.*$/m, 'onError: { retry: { attempts: 10, backoff: exponential, delay: 200ms, maxDelay: 1s }, deadLetter: true }'));
   const yaml = ['partners:', ...TEST_PARTNERS.flatMap((p) => [`  - id: ${p.id}`, `    system: ${p.system}`,

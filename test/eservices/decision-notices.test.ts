@@ -5,7 +5,7 @@
  * reads their notices through the portal simulator, and only theirs.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEAddressSimulator, type EAddressSimulator, type ReceivedMessage } from '../../connectors/eaddress/sandbox.ts';
@@ -33,6 +33,7 @@ async function eventually(what: string, check: () => Promise<boolean> | boolean,
 function configDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'spolis-notices-'));
   for (const f of ['partners.yaml', 'sopa-monthly-load.yaml']) writeFileSync(join(dir, f), readFileSync(join('routes', f)));
+  cpSync('routes/tests', join(dir, 'tests'), { recursive: true });   // the fixtures the route's tests: name
   writeFileSync(join(dir, `${ROUTE}.yaml`), readFileSync(`routes/${ROUTE}.yaml`, 'utf8')
     .replace(/^onError:.*$/m, 'onError: { retry: { attempts: 6, backoff: exponential, delay: 200ms, maxDelay: 1s }, deadLetter: true }'));
   return dir;

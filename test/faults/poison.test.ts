@@ -39,6 +39,7 @@ describe('a poison batch', function () {
       .replace('transform: sopa/export-to-canonical', 'transform: test/poisonous-sopa')
       .replace(/onError:.*$/m, 'onError: { retry: { attempts: 3, backoff: exponential, delay: 50ms, maxDelay: 200ms }, deadLetter: true }');
     writeFileSync(join(dir, 'sopa-monthly-load.yaml'), route);
+    cpSync('routes/tests', join(dir, 'tests'), { recursive: true });   // the fixtures the route's tests: name
     db = await createTestDatabase();
     const q = testQueuePrefix();
     cleanupQueue = q.cleanup;

@@ -4,7 +4,7 @@ import { builtinRegistry } from '../../app/components.ts';
 import { createLogger } from '../../engine/core/logger.ts';
 import { hashKey } from '../../engine/http/auth.ts';
 import { createSigningIdentity, type SigningIdentity } from '../../engine/soap/signing.ts';
-import type { PartnerDef } from '../../engine/config/types.ts';
+import type { OperatorDef, PartnerDef } from '../../engine/config/types.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL, type TestDatabase } from './env.ts';
 import { Writable } from 'node:stream';
 
@@ -22,6 +22,17 @@ export const TEST_PARTNERS: PartnerDef[] = [
   { id: 'lietis-daugavpils', system: 'lietis', municipality: '0002000', keyHashes: [hashKey(KEYS['lietis-daugavpils'])] },
   { id: 'gvs-tukums', system: 'gvs', municipality: '0052000', keyHashes: [hashKey(KEYS['gvs-tukums'])] },
   { id: 'lm-analytics', system: 'lm', keyHashes: [hashKey(KEYS['lm-analytics'])] },
+];
+
+/** Staff keys of every test hub (TEST_OPERATORS): an operator (console, replay) and an auditor (audit log). */
+export const STAFF_KEYS = {
+  operator: 'key-staff-operator-00000000000000000',
+  auditor: 'key-staff-auditor-000000000000000000',
+} as const;
+
+export const TEST_OPERATORS: OperatorDef[] = [
+  { id: 'ops-test', role: 'operator', keyHashes: [hashKey(STAFF_KEYS.operator)] },
+  { id: 'audit-test', role: 'auditor', keyHashes: [hashKey(STAFF_KEYS.auditor)] },
 ];
 
 export const ESERVICE_KEYS = {
@@ -62,12 +73,18 @@ export interface TestHubOptions {
   configDir?: string;
   /** Replaces TEST_PARTNERS (e.g. with a vsaa partner pointing at a simulator). */
   partners?: PartnerDef[];
+  /** Replaces TEST_OPERATORS (staff with STAFF_KEYS), e.g. with keys that expire. */
+  operators?: OperatorDef[];
   /** Another hub process on the same database and Redis prefix; stopping this one leaves them. */
   shareWith?: TestHub;
   /** Start the scheduler's cron triggers (default false: tests trigger pulls themselves). */
   cron?: boolean;
   httpTimeouts?: HubOptions['httpTimeouts'];
   httpLimits?: HubOptions['httpLimits'];
+  /** Also export the process's default metrics (CPU, memory, event loop), as `spolis-hub start` does. */
+  defaultMetrics?: boolean;
+  /** Reload when a file of configDir changes (app/hub.ts). */
+  watch?: boolean;
 }
 
 export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
@@ -78,8 +95,8 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const hub = await Hub.start({
     configDir: opts.configDir ?? process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
-    databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: opts.partners ?? TEST_PARTNERS, concurrency: 2,
-    signing: await testSigningIdentity(), cron: opts.cron ?? false, httpTimeouts: opts.httpTimeouts, httpLimits: opts.httpLimits,
+    databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: opts.partners ?? TEST_PARTNERS, operators: opts.operators ?? TEST_OPERATORS, concurrency: 2,
+    signing: await testSigningIdentity(), cron: opts.cron ?? false, httpTimeouts: opts.httpTimeouts, httpLimits: opts.httpLimits, watch: opts.watch, defaultMetrics: opts.defaultMetrics,
   });
   return {
     hub, url: hub.url, db, logs, prefix: q.prefix,
