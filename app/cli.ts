@@ -30,7 +30,7 @@ const USAGE = `usage: spolis-hub <command>
                                                          operators.yaml; --expires: when the key it replaces stops working
   report statistics|checks --period YYYY-MM [--municipality ATVK] [--format json|csv|xlsx] [--out FILE]
                                                          the Ministry's month from the store DATABASE_URL names
-  bench [bulk|ministry|checks|query|eservices]           run the benchmarks (npm run bench)`;
+  bench [bulk|ministry|checks|query|eservices|startup]   run the benchmarks (npm run bench)`;
 
 const configDir = (): string => resolve(process.env.HUB_CONFIG_DIR ?? './routes');
 

@@ -34,19 +34,52 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/** How a process connects; see docs/deployment.md for the budget across a deployment. */
+export interface DbOptions {
+  /** Where PGlite keeps its files when the URL names no server. @defaultValue ./data/pglite */
+  dataDir?: string;
+  /**
+   * The most connections this process opens to the server (DATABASE_POOL_MAX). Every statement,
+   * transaction and COPY stream takes its connection from this pool and nothing opens one beside
+   * it, so it is the process's whole budget; work beyond it waits for a free connection.
+   * @defaultValue 10
+   */
+  poolSize?: number;
+  /** Shown in pg_stat_activity (unless the URL names one), so a DBA sees which process holds what. */
+  applicationName?: string;
+  /** Give up opening a connection after this long (ms); 0 waits as long as the OS does. @defaultValue 0 */
+  connectTimeoutMs?: number;
+}
+
+export const DEFAULT_POOL_SIZE = 10;
+
 /** `postgres://…` → a pool; `memory://` → in-memory PGlite; anything else (or unset) → PGlite in that dir. */
-export async function openDb(url: string | undefined, opts: { dataDir?: string; poolSize?: number } = {}): Promise<Db> {
-  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, opts.poolSize ?? 10);
+export async function openDb(url: string | undefined, opts: DbOptions = {}): Promise<Db> {
+  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, opts);
   if (url === 'memory://') return openPglite(undefined);
   const dir = url && url.startsWith('file://') ? url.slice('file://'.length) : (opts.dataDir ?? './data/pglite');
   mkdirSync(dir, { recursive: true });
   return openPglite(dir);
 }
 
-function openPostgres(url: string, max: number): Db {
-  const pool = new pg.Pool({ connectionString: url, max });
-  // An idle client that loses its server (restart) must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+/**
+ * Every statement is one of: a single statement outside a transaction, or part of `transaction()`;
+ * nothing sets session state (no SET without LOCAL, no session advisory lock, no named prepared
+ * statement, no temp table or cursor that outlives its transaction, no LISTEN). So the URL may
+ * name a pooler in transaction mode (PgBouncer pool_mode=transaction) instead of the server;
+ * test/store/pooler.test.ts proves it through a real PgBouncer.
+ */
+function openPostgres(url: string, opts: DbOptions): Db {
+  const timeout = opts.connectTimeoutMs ?? 0;
+  // The connect timeout goes on each client, not on the pool: the pool's own option would also
+  // fail a caller that merely waits its turn for a busy connection.
+  class TimedClient extends pg.Client {
+    constructor(c?: pg.ClientConfig) { super({ ...c, connectionTimeoutMillis: timeout }); }
+  }
+  const pool = new pg.Pool({
+    connectionString: url, max: opts.poolSize ?? DEFAULT_POOL_SIZE, application_name: opts.applicationName,
+    ...(timeout > 0 ? { Client: TimedClient as unknown as new () => pg.ClientBase } : {}),
+  });
   const wrap = (client: pg.Pool | pg.PoolClient): Db => ({
     kind: 'postgres',
     async query<T>(sql: string, params?: unknown[]) {

@@ -7,8 +7,12 @@ import { applyBatch, type ApplyInput, type ApplyResult } from './decisions.ts';
 import type { AssistantOpinion, Decision, RegisterChange } from '../schemas/canonical/model.ts';
 import { upsertOpinions } from './opinions.ts';
 import { storeRegisterChanges } from './person-register.ts';
+import { openReads, primaryReads, type Reads } from './replica.ts';
+import type { StoreOptions } from './options.ts';
 
 export type { Db } from './db.ts';
+export type { Reads, Read } from './replica.ts';
+export { storeOptionsFromEnv, POOL_SIZE_BY_ROLE, type StoreOptions, type ProcessRole } from './options.ts';
 export * from './loads.ts';
 export { DecisionRowsEncoder, type DecisionRows } from './decision-rows.ts';
 export { applyBatch, markProcessing, markBatchDead, decisionVersions, type ApplyInput, type ApplyResult } from './decisions.ts';
@@ -18,7 +22,10 @@ export { statisticsTable, checksTable, toCsv, type ReportTable } from './report-
 export { reportMonth } from './report-common.ts';
 
 export interface Store {
+  /** The primary: every write, and every read that must see the latest writes. */
   db: Db;
+  /** Heavy reports (statistics, checks, findings): on the replica when one is configured (replica.ts). */
+  reads: Reads;
   /** Applies a processed batch in one transaction; see decisions.ts. */
   applyBatch(input: ApplyInput, partnerField?: (kind: Decision['kind'], field: string) => string): Promise<ApplyResult>;
   /** Stores VDEĀVK opinions, the newest change winning; in `tx` when given. See opinions.ts. */
@@ -29,15 +36,16 @@ export interface Store {
 }
 
 /** Opens the store named by `url` (DATABASE_URL semantics, see db.ts) and brings its schema up to date. */
-export async function openStore(url: string | undefined, opts: { dataDir?: string; poolSize?: number } = {}): Promise<Store> {
+export async function openStore(url: string | undefined, opts: StoreOptions = {}): Promise<Store> {
   const db = await openDb(url, opts);
   await migrate(db);
+  const reads = opts.replica && db.kind === 'postgres' ? await openReads(db, opts.replica) : primaryReads(db);
   return {
-    db,
+    db, reads,
     applyBatch: (input, pf) => applyBatch(db, input, pf),
     upsertOpinions: (opinions, source, tx) => upsertOpinions(tx ?? db, opinions, source),
     storeRegisterChanges: (changes, source, tx) => storeRegisterChanges(tx ?? db, changes, source),
-    close: () => db.close(),
+    close: async () => { await reads.close(); await db.close(); },
   };
 }
 export { appendAudit, appendAuditBatch, verifyAudit, listAudit, type AuditEntry, type AuditVerdict, type AuditQuery, type AuditRow } from './audit.ts';
