@@ -11,14 +11,15 @@ import { keyExpiryWarnings, parseDateTime } from '../engine/config/keys.ts';
 import { hashKey, newKey } from '../engine/http/auth.ts';
 import { createLogger } from '../engine/core/logger.ts';
 import { Hub, type Role } from './hub.ts';
-import { ensureRedis } from '../engine/runtime/redis.ts';
+import { storeOptionsFromEnv } from '../store/index.ts';
+import { DEFAULT_PREFIX, describeTopology, ensureRedis, redisTopologyFromEnv } from '../engine/runtime/redis.ts';
 
 const USAGE = `usage: spolis-hub <command>
   start [--sandbox] [--role all|api|worker|scheduler]   run the hub (npm start = start --sandbox)
   routes lint [--dir DIR]                                check route files exactly as start-up does
   routes test [--dir DIR] [--route ID]                   run the examples (tests:) of route files, without store or partners
   routes reload [--timeout S]                            check the route directory, then make every running
-                                                         process of the hub (same REDIS_URL, HUB_QUEUE_PREFIX) swap to it
+                                                         process of the hub (same Redis, HUB_QUEUE_PREFIX) swap to it
   sim generate --source S --municipality M --period P --records N [--error-rate R] [--seed N]
                [--batches N] [--out DIR] [--truth FILE]  write a simulated load (one file per batch)
   load push --source S --municipality M --period P [--url URL] [--key KEY] [--state FILE] [--max-bytes N] FILE…
@@ -38,22 +39,26 @@ async function start(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { sandbox: { type: 'boolean', default: false }, role: { type: 'string', default: 'all' } } });
   const role = values.role as Role;
   if (!['all', 'api', 'worker', 'scheduler'].includes(role)) throw new Error(`--role must be all, api, worker or scheduler, not ${role}`);
+  // DATABASE_POOL_MAX, DATABASE_REPLICA_URL… (store/options.ts): a bad value stops the start here.
+  const database = storeOptionsFromEnv(process.env, role);
   const logger = createLogger();
   const registry = builtinRegistry();
   const dataDir = resolve('./data');
-  const redis = await ensureRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', dataDir, logger);
+  // REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or REDIS_CLUSTER_NODES (engine/runtime/redis.ts).
+  const redis = await ensureRedis(redisTopologyFromEnv(), dataDir, logger);
   // Simulators are sandbox equipment: a production start never loads their modules.
   const sandbox = values.sandbox ? await (await import('./sandbox.ts')).startSandbox(configDir(), dataDir, registry) : undefined;
   const hub = await Hub.start({
     configDir: configDir(), registry, logger, role, partners: sandbox?.partners, operators: sandbox?.operators, dataDir, signing: sandbox?.signing,
-    databaseUrl: process.env.DATABASE_URL, redisUrl: redis.url, queuePrefix: process.env.HUB_QUEUE_PREFIX,
+    databaseUrl: process.env.DATABASE_URL, database, redis: redis.topology, queuePrefix: process.env.HUB_QUEUE_PREFIX,
+    schedulerLockMs: process.env.HUB_SCHEDULER_LOCK_MS ? Number(process.env.HUB_SCHEDULER_LOCK_MS) : undefined,
     lockDurationMs: process.env.HUB_LOCK_MS ? Number(process.env.HUB_LOCK_MS) : undefined,
     reconcileEveryMs: process.env.HUB_RECONCILE_MS ? Number(process.env.HUB_RECONCILE_MS) : undefined,
     port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', defaultMetrics: true,
     // An edited route file takes effect without a restart; HUB_WATCH_ROUTES=0 leaves it to `routes reload`.
     watch: process.env.HUB_WATCH_ROUTES !== '0',
   });
-  const out: string[] = [`spolis-hub ${sandbox ? 'sandbox ' : ''}listening on ${hub.url || '(no HTTP: role ' + role + ')'} (store: ${hub.store.db.kind}, redis: ${redis.url})`];
+  const out: string[] = [`spolis-hub ${sandbox ? 'sandbox ' : ''}listening on ${hub.url || '(no HTTP: role ' + role + ')'} (store: ${hub.store.db.kind}, redis: ${describeTopology(redis.topology)})`];
   for (const p of hub.config.partners) {
     const key = sandbox?.keys.get(p.id);
     if (key) out.push(`partner ${p.id} source ${p.system} municipality ${p.municipality ?? '-'} key ${key}`);
@@ -105,10 +110,10 @@ async function routesReload(args: string[]): Promise<number> {
   const { requestReload } = await import('./route-reload.ts');
   const by = `operator:${process.env.SUDO_USER ?? userInfo().username}`;
   const { listeners, replies } = await requestReload({
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: process.env.HUB_QUEUE_PREFIX ?? '{spolis}', by, timeoutMs: Number(values.timeout) * 1000,
+    redis: redisTopologyFromEnv(), prefix: process.env.HUB_QUEUE_PREFIX ?? DEFAULT_PREFIX, by, timeoutMs: Number(values.timeout) * 1000,
   });
   if (listeners === 0) {
-    process.stderr.write('no running hub process heard the request (check REDIS_URL and HUB_QUEUE_PREFIX)\n');
+    process.stderr.write('no running hub process heard the request (check the Redis settings and HUB_QUEUE_PREFIX)\n');
     return 1;
   }
   for (const r of replies) {

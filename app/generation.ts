@@ -6,7 +6,6 @@
  * new jobs at it, and lets the old one finish what it started before it closes (hub.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Registry } from '../engine/components/registry.ts';
 import type { HubConfig } from '../engine/config/types.ts';
 import type { Logger } from '../engine/core/logger.ts';
@@ -22,7 +21,7 @@ import { registerCoParticipationApi } from '../engine/http/coparticipation-api.t
 import { PartnerAuth } from '../engine/http/auth.ts';
 import { RouteQueues } from '../engine/runtime/queues.ts';
 import { runBatch } from '../engine/runtime/pipeline.ts';
-import { connectionOptions } from '../engine/runtime/redis.ts';
+import { redisReadiness, type QueueConnection, type RedisClient, type RedisTopology } from '../engine/runtime/redis.ts';
 import type { PrepPool } from '../engine/runtime/prep-pool.ts';
 import { Deliveries } from '../engine/runtime/deliveries.ts';
 import { FlowRunner } from '../engine/runtime/flows.ts';
@@ -40,8 +39,11 @@ export interface ProcessParts {
   store: Store;
   metrics: HubMetrics;
   /** Readiness, the partner gate, the scheduler's leader lock. */
-  redis: Redis;
-  redisUrl: string;
+  redis: RedisClient;
+  /** Which Redis (one server, Sentinel or Cluster: engine/runtime/redis.ts). */
+  redisTopology: RedisTopology;
+  /** What BullMQ's queues and workers of every generation connect with. */
+  queueConnection: QueueConnection;
   /** Redis key prefix of the queues. */
   prefix: string;
   signing: SigningIdentity;
@@ -92,7 +94,7 @@ export class Generation {
   /** Builds every part and the HTTP app (ready to route), but starts no worker and no schedule. */
   static async build(id: string, config: HubConfig, files: HubConfig, p: ProcessParts, o: GenerationOptions): Promise<Generation> {
     const { store, logger, registry, signing: identity, prefix } = p;
-    const connection = connectionOptions(p.redisUrl);
+    const { connection } = p.queueConnection;
     const queues = new RouteQueues(config.routes, { connection, prefix, concurrency: o.concurrency, lockDurationMs: o.lockDurationMs }, store, logger);
     const deliveries = new Deliveries({
       routes: config.routes, partners: config.partners, configDir: config.dir, registry, store, identity, logger, connection, prefix, lockDurationMs: o.lockDurationMs,
@@ -118,8 +120,7 @@ export class Generation {
         partnerOf: (authorization) => { try { return auth.authenticate(authorization).id; } catch { return undefined; } },
         readiness: async () => {
           await store.db.query('SELECT 1');
-          if ((await p.redis.ping()) !== 'PONG') throw new Error('Redis does not answer');
-          return { store: 'ok', redis: 'ok', routes: id };
+          return { store: 'ok', ...await redisReadiness(p.redis, p.redisTopology), routes: id };
         },
       });
       // Before any API, so every route counts: a request ends with its answer, or when its client goes away.

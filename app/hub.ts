@@ -12,7 +12,6 @@
  */
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../engine/config/loader.ts';
 import { runRouteTests } from '../engine/runtime/route-tests.ts';
@@ -23,7 +22,7 @@ import { HTTP_LIMITS, HTTP_TIMEOUTS, type HttpLimits, type HttpTimeouts } from '
 import { HubMetrics } from '../engine/core/metrics.ts';
 import { createPrepPool, type PrepPool } from '../engine/runtime/prep-pool.ts';
 import { loadSigningIdentity, type SigningIdentity } from '../engine/soap/signing.ts';
-import { openStore, type Store } from '../store/index.ts';
+import { openStore, type Store, type StoreOptions } from '../store/index.ts';
 import type { RouteQueues } from '../engine/runtime/queues.ts';
 import type { Deliveries } from '../engine/runtime/deliveries.ts';
 import type { FlowRunner } from '../engine/runtime/flows.ts';
@@ -32,6 +31,7 @@ import { AuditWriter } from '../engine/runtime/audit-writer.ts';
 import type { Scheduler } from '../scheduler/index.ts';
 import type { EServiceWorkers } from '../eservices/index.ts';
 import { Generation, type ProcessParts } from './generation.ts';
+import { DEFAULT_PREFIX, DEFAULT_REDIS_URL, openRedis, queueConnection, type RedisTopology } from '../engine/runtime/redis.ts';
 import { RouteReloads, type ReloadResult } from './route-reload.ts';
 
 export type Role = 'all' | 'api' | 'worker' | 'scheduler';
@@ -43,8 +43,13 @@ export interface HubOptions {
   logger: Logger;
   /** DATABASE_URL semantics (store/db.ts). */
   databaseUrl?: string;
+  /** The process's connection budget and the replica for reports (store/options.ts; `start` reads them from the environment). */
+  database?: Omit<StoreOptions, 'dataDir'>;
   dataDir?: string;
-  redisUrl: string;
+  /** One Redis server (tests, bench); `redis` names any topology and wins. */
+  redisUrl?: string;
+  /** One server, Sentinel or Cluster (engine/runtime/redis.ts redisTopologyFromEnv). */
+  redis?: RedisTopology;
   /** Redis key prefix of the queues; tests give each run its own. */
   queuePrefix?: string;
   role?: Role;
@@ -122,14 +127,15 @@ export class Hub {
     const role = o.role ?? 'all';
     const files = loadConfig(o.configDir, o.registry);
     const config = Hub.withOverrides(files, o);
-    const store = await openStore(o.databaseUrl, { dataDir: o.dataDir });
+    const store = await openStore(o.databaseUrl, { ...o.database, dataDir: o.dataDir });
     const metrics = new HubMetrics(o.defaultMetrics ?? false);
-    const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false });
+    const redisTopology: RedisTopology = o.redis ?? { kind: 'standalone', url: o.redisUrl ?? DEFAULT_REDIS_URL };
+    const redis = openRedis(redisTopology, { maxRetriesPerRequest: 1 });
     redis.on('error', () => {});
     const works = role === 'all' || role === 'worker';
     const pool: PrepPool | undefined = works && (o.prepareInThreads ?? true) ? createPrepPool(new URL('./prep-thread.ts', import.meta.url)) : undefined;
     const parts: ProcessParts = {
-      registry: o.registry, logger: o.logger, store, metrics, redis, redisUrl: o.redisUrl, prefix: o.queuePrefix ?? '{spolis}',
+      registry: o.registry, logger: o.logger, store, metrics, redis, redisTopology, queueConnection: queueConnection(redisTopology), prefix: o.queuePrefix ?? DEFAULT_PREFIX,
       signing: o.signing ?? await loadSigningIdentity(o.dataDir ?? './data'), pool, audit: new AuditWriter(store.db),
     };
     const hub = new Hub(store, metrics, parts, o, role);
@@ -142,7 +148,7 @@ export class Hub {
     }
     if (hub.gen.app) hub.url = await hub.listen();
     hub.reloads = new RouteReloads({
-      dir: o.configDir, redisUrl: o.redisUrl, prefix: parts.prefix, logger: o.logger, watch: o.watch ?? false,
+      dir: o.configDir, redis: redisTopology, prefix: parts.prefix, logger: o.logger, watch: o.watch ?? false,
       reload: (by) => hub.reload(by),
     });
     await hub.reloads.start();
@@ -266,6 +272,7 @@ export class Hub {
       await this.gen.close(graceMs);
     }
     await this.parts.pool?.close();
+    await this.parts.queueConnection.close();
     this.parts.redis.disconnect();
     await this.store.close();
   }

@@ -1,7 +1,7 @@
 /**
  * Operator commands: dead letters (list, replay), the audit log (verify) and the Ministry's reports.
- * They open the store named by DATABASE_URL, like `start` does; a replay also reaches the queues at
- * REDIS_URL.
+ * They open the store named by DATABASE_URL, like `start` does; a replay also reaches the queues in
+ * the Redis `start` names (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES).
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
@@ -13,7 +13,7 @@ import { builtinRegistry } from './components.ts';
 import { RouteQueues } from '../engine/runtime/queues.ts';
 import { Deliveries } from '../engine/runtime/deliveries.ts';
 import { replayDeadLetters, deadLetterSubject } from '../engine/runtime/operations.ts';
-import { connectionOptions } from '../engine/runtime/redis.ts';
+import { DEFAULT_PREFIX, queueConnection, redisTopologyFromEnv } from '../engine/runtime/redis.ts';
 import { createLogger } from '../engine/core/logger.ts';
 import { isHubError } from '../engine/core/errors.ts';
 import { renderReport, reportQuery, type ReportQuery } from '../engine/http/ministry-api.ts';
@@ -40,8 +40,9 @@ export async function dlqCommand(sub: string | undefined, args: string[]): Promi
     }
     const config = loadConfig(resolve(process.env.HUB_CONFIG_DIR ?? './routes'), builtinRegistry());
     const logger = createLogger({ level: 'warn' });
-    const connection = connectionOptions(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const prefix = process.env.HUB_QUEUE_PREFIX ?? '{spolis}';
+    const redis = queueConnection(redisTopologyFromEnv());
+    const { connection } = redis;
+    const prefix = process.env.HUB_QUEUE_PREFIX ?? DEFAULT_PREFIX;
     const queues = new RouteQueues(config.routes, { connection, prefix }, store, logger);
     const deliveries = new Deliveries({ routes: config.routes, partners: config.partners, configDir: config.dir, registry: builtinRegistry(), store, logger, connection, prefix });
     try {
@@ -53,6 +54,7 @@ export async function dlqCommand(sub: string | undefined, args: string[]): Promi
     } finally {
       await queues.close();
       await deliveries.close();
+      await redis.close();
     }
   } finally {
     await store.close();

@@ -7,8 +7,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Logger } from '../engine/core/logger.ts';
+import { openBus, type RedisBus, type RedisTopology } from '../engine/runtime/redis.ts';
 
 export interface ReloadResult {
   /** swapped: the new set runs; unchanged: the files give the running set; refused: the running set keeps going. */
@@ -26,16 +26,16 @@ export interface ReloadResult {
 /** A process's answer to `routes reload`. */
 export interface ReloadReply { requestId: string; host: string; pid: number; result?: ReloadResult; error?: string }
 
-const channels = (prefix: string) => ({ ask: `${prefix}:routes:reload`, reply: `${prefix}:routes:reloaded` });
+/** Both channels hash-tagged alike: on a Cluster they are sharded channels of one slot (redis.ts openBus). */
+const channels = (prefix: string) => ({ ask: `${prefix}:{routes}:reload`, reply: `${prefix}:{routes}:reloaded` });
 const DEBOUNCE_MS = 300;
 
 export class RouteReloads {
   private watcher?: FSWatcher;
-  private sub?: Redis;
-  private pub?: Redis;
+  private bus?: RedisBus;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly o: { dir: string; redisUrl: string; prefix: string; logger: Logger; watch: boolean; reload(by: string): Promise<ReloadResult> }) {}
+  constructor(private readonly o: { dir: string; redis: RedisTopology; prefix: string; logger: Logger; watch: boolean; reload(by: string): Promise<ReloadResult> }) {}
 
   async start(): Promise<void> {
     if (this.o.watch) {
@@ -46,11 +46,8 @@ export class RouteReloads {
       this.watcher.on('error', (e) => this.o.logger.warn({ err: e, dir: this.o.dir }, 'the route directory cannot be watched; use `spolis-hub routes reload`'));
     }
     const c = channels(this.o.prefix);
-    this.sub = new Redis(this.o.redisUrl, { maxRetriesPerRequest: null });
-    this.pub = new Redis(this.o.redisUrl, { maxRetriesPerRequest: 1 });
-    for (const r of [this.sub, this.pub]) r.on('error', () => {});
-    this.sub.on('message', (_channel: string, message: string) => void this.answer(message));
-    await this.sub.subscribe(c.ask);
+    this.bus = openBus(this.o.redis);
+    await this.bus.subscribe(c.ask, (message) => void this.answer(message));
   }
 
   private async answer(message: string): Promise<void> {
@@ -64,14 +61,13 @@ export class RouteReloads {
     } catch (e) {
       reply.error = (e as Error).message;
     }
-    await this.pub?.publish(channels(this.o.prefix).reply, JSON.stringify(reply)).catch(() => undefined);
+    await this.bus?.publish(channels(this.o.prefix).reply, JSON.stringify(reply)).catch(() => undefined);
   }
 
   async close(): Promise<void> {
     clearTimeout(this.timer);
     this.watcher?.close();
-    this.sub?.disconnect();
-    this.pub?.disconnect();
+    this.bus?.close();
   }
 }
 
@@ -80,17 +76,16 @@ export class RouteReloads {
  * reload, and collects their answers. Resolves with the replies; `listeners` is how many processes
  * heard the request (Redis PUBLISH's count), so a missing answer is visible.
  */
-export async function requestReload(o: { redisUrl: string; prefix: string; by: string; timeoutMs?: number }): Promise<{ listeners: number; replies: ReloadReply[] }> {
+export async function requestReload(o: { redis: RedisTopology; prefix: string; by: string; timeoutMs?: number }): Promise<{ listeners: number; replies: ReloadReply[] }> {
   const c = channels(o.prefix);
-  const sub = new Redis(o.redisUrl, { maxRetriesPerRequest: 1 });
-  const pub = new Redis(o.redisUrl, { maxRetriesPerRequest: 1 });
+  const bus = openBus(o.redis);
   try {
     const requestId = randomUUID();
     const replies: ReloadReply[] = [];
     let listeners = 0;
     let done: () => void = () => {};
     const all = new Promise<void>((r) => { done = r; });
-    sub.on('message', (_ch: string, m: string) => {
+    await bus.subscribe(c.reply, (m) => {
       try {
         const reply = JSON.parse(m) as ReloadReply;
         if (reply.requestId !== requestId) return;
@@ -98,14 +93,12 @@ export async function requestReload(o: { redisUrl: string; prefix: string; by: s
         if (listeners > 0 && replies.length >= listeners) done();
       } catch { /* not ours */ }
     });
-    await sub.subscribe(c.reply);
-    listeners = await pub.publish(c.ask, JSON.stringify({ requestId, by: o.by }));
+    listeners = await bus.publish(c.ask, JSON.stringify({ requestId, by: o.by }));
     if (listeners === 0) return { listeners, replies };
     if (replies.length >= listeners) done();
     await Promise.race([all, new Promise((r) => setTimeout(r, o.timeoutMs ?? 30_000))]);
     return { listeners, replies };
   } finally {
-    sub.disconnect();
-    pub.disconnect();
+    bus.close();
   }
 }

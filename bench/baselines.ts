@@ -8,6 +8,7 @@ import iconv from 'iconv-lite';
 import { builtinRegistry } from '../app/components.ts';
 import { copyValue } from '../store/decision-rows.ts';
 import { createTestDatabase } from '../test/helpers/env.ts';
+import { CpuMeter } from './cpu.ts';
 
 /** Seconds to tokenize every XML batch with saxes (no objects built): the floor of any XML reader. */
 export function tokenizeBaseline(batches: { body: Buffer; contentType: string }[]): number {
@@ -23,8 +24,11 @@ export function tokenizeBaseline(batches: { body: Buffer; contentType: string }[
   return (performance.now() - t0) / 1000;
 }
 
-/** Seconds to COPY the same canonical rows into a table and build its key index: the floor of any store write. */
-export async function copyBaseline(loads: { source: string; municipality: string; batches: Buffer[]; contentType: string }[]): Promise<number> {
+/**
+ * Seconds to COPY the same canonical rows into a table and build its key index: the floor of any
+ * store write; and the CPU seconds it took (this process streaming the rows, and PostgreSQL).
+ */
+export async function copyBaseline(loads: { source: string; municipality: string; batches: Buffer[]; contentType: string }[]): Promise<{ seconds: number; cpu: Record<string, number> }> {
   const reg = builtinRegistry();
   const rows: string[] = [];
   const esc = copyValue;
@@ -46,10 +50,12 @@ export async function copyBaseline(loads: { source: string; municipality: string
   await c.connect();
   try {
     await c.query(`CREATE TABLE t (municipality text, source text, kind text, decision_id text, month text, batch_seq int, idx int, record jsonb)`);
+    const meter = CpuMeter.start(['postgres'], () => [process.pid]);
     const t0 = performance.now();
     await pipeline(Readable.from(rows), c.query(copyFrom('COPY t FROM STDIN')));
     await c.query('CREATE INDEX ON t (municipality, source, kind, decision_id, month)');
-    return (performance.now() - t0) / 1000;
+    const seconds = (performance.now() - t0) / 1000;
+    return { seconds, cpu: meter.stop() };
   } finally {
     await c.end();
     await db.drop();

@@ -20,12 +20,14 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { parse as parseYaml } from 'yaml';
 import { sandboxRegistry } from '../app/sandbox.ts';
 import { hashKey } from '../engine/http/auth.ts';
 import { municipalities } from '../engine/validation/municipalities.ts';
 import type { GeneratedLoad } from '../engine/components/specs.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL } from '../test/helpers/env.ts';
 import { tokenizeBaseline, copyBaseline } from './baselines.ts';
+import { CpuMeter } from './cpu.ts';
 
 /**
  * The V8 bounds a production worker runs with (README "Memory"): a capped old generation, and a
@@ -54,12 +56,17 @@ function plan(total: number, single: boolean): LoadSpec[] {
   return specs;
 }
 
+/** The bundled routes with partners.yaml's state agencies and portal kept, and the bench's municipalities in place of its own. */
 function configDir(specs: LoadSpec[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'spolis-bench-routes-'));
   cpSync('routes', dir, { recursive: true });
-  const yaml = ['partners:', ...specs.flatMap((s) => [
-    `  - id: ${s.partner}`, `    system: ${s.source}`, `    municipality: "${s.municipality}"`, `    keyHashes: ["${hashKey(s.key)}"]`])];
-  writeFileSync(join(dir, 'partners.yaml'), yaml.join('\n') + '\n');
+  const shipped = (parseYaml(readFileSync(join('routes', 'partners.yaml'), 'utf8')) as { partners: { municipality?: string }[] }).partners;
+  const partners = [
+    ...shipped.filter((p) => !p.municipality),
+    ...specs.map((s) => ({ id: s.partner, system: s.source, municipality: s.municipality, keyHashes: [hashKey(s.key)] })),
+  ];
+  // JSON is YAML: municipality codes stay strings.
+  writeFileSync(join(dir, 'partners.yaml'), JSON.stringify({ partners }, null, 2) + '\n');
   return dir;
 }
 
@@ -101,7 +108,7 @@ async function waitDone(url: string, s: LoadSpec, id: string): Promise<{ accepte
  * The hub as it is deployed: `--role api` takes the PUTs, `--role worker` processes the queues
  * (DESIGN.md §7). `workers: 0` runs one process with every role instead.
  */
-async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Promise<{ seconds: number; accepted: number; rejected: number; failed: number; peakRssMiB: Record<string, number> }> {
+async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Promise<{ seconds: number; accepted: number; rejected: number; failed: number; peakRssMiB: Record<string, number>; cpu: Record<string, number> }> {
   const db = await createTestDatabase();
   const q = testQueuePrefix();
   const dir = configDir(specs);
@@ -115,6 +122,8 @@ async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Prom
   try {
     await waitHttp(url, procs[0][1]);
     await new Promise((r) => setTimeout(r, 1500)); // workers finish starting
+    // Every process of the path: the hub's (threads included), PostgreSQL's and Redis's.
+    const meter = CpuMeter.start(['postgres', 'redis-server'], () => procs.map(([, c]) => c.pid!));
     const t0 = Date.now();
     const queue = [...specs];
     const pushed = (await Promise.all(Array.from({ length: pushers }, async () => {
@@ -128,6 +137,7 @@ async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Prom
       return out;
     }))).flat();
     const results = await Promise.all(pushed.map((p) => waitDone(url, p.spec, p.id)));
+    const cpu = meter.stop();
     // The end is when the last record was committed (the store's clock, on this machine), not when
     // a poll happened to see it.
     const c = new pg.Client({ connectionString: db.url });
@@ -137,7 +147,7 @@ async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Prom
     const seconds = (last - t0) / 1000;
     return {
       seconds, accepted: results.reduce((a, r) => a + r.accepted, 0), rejected: results.reduce((a, r) => a + r.rejected, 0),
-      failed: results.filter((r) => r.status !== 'done').length, peakRssMiB: Object.fromEntries(procs.map(([n, c]) => [n, peakRss(c.pid!)])),
+      failed: results.filter((r) => r.status !== 'done').length, peakRssMiB: Object.fromEntries(procs.map(([n, c]) => [n, peakRss(c.pid!)])), cpu,
     };
   } finally {
     for (const [, c] of procs) c.kill('SIGTERM');
@@ -165,7 +175,7 @@ export async function run(argv: string[]): Promise<void> {
 
   const hub: Awaited<ReturnType<typeof hubRun>>[] = [];
   const tok: number[] = [];
-  const copy: number[] = [];
+  const copy: Awaited<ReturnType<typeof copyBaseline>>[] = [];
   for (let i = 0; i < repeat; i++) {
     if (!single) {
       tok.push(tokenizeBaseline(specs.flatMap((s) => (s.source === 'gvs' ? [] : s.gen.batches.map((b) => ({ body: b, contentType: s.gen.contentType }))))));
@@ -174,6 +184,13 @@ export async function run(argv: string[]): Promise<void> {
     hub.push(await hubRun(specs, Number(values.pushers), Number(values.workers)));
   }
   const hubS = median(hub.map((h) => h.seconds));
+  const copyS = median(copy.map((c) => c.seconds));
+  const cpuTotal = (c: Record<string, number>): number => Object.values(c).reduce((a, b) => a + b, 0);
+  // CPU seconds per 1,000 records, all processes of each path: what does not depend on the machine's cores or load.
+  const per1k = (cpu: number): number => +(cpu / (total / 1000)).toFixed(4);
+  const hubCpu = median(hub.map((h) => cpuTotal(h.cpu)));
+  const copyCpu = copy.length ? median(copy.map((c) => cpuTotal(c.cpu))) : undefined;
+  const groupMedian = (runs: Record<string, number>[]): Record<string, number> => Object.fromEntries(Object.keys(runs[0]).map((k) => [k, per1k(median(runs.map((r) => r[k] ?? 0)))]));
   const xmlRecords = specs.filter((s) => s.source !== 'gvs').reduce((a, s) => a + s.gen.recordCounts.reduce((x, y) => x + y, 0), 0);
   const result = {
     benchmark: single ? 'bulk-single' : 'bulk-national-month', date: new Date().toISOString(),
@@ -186,9 +203,13 @@ export async function run(argv: string[]): Promise<void> {
     },
     baselines: single ? undefined : {
       saxesTokenizeXml: { medianSeconds: +median(tok).toFixed(3), recordsPerSecond: Math.round(xmlRecords / median(tok)) },
-      postgresCopy: { medianSeconds: +median(copy).toFixed(3), recordsPerSecond: Math.round(total / median(copy)) },
+      postgresCopy: { medianSeconds: +copyS.toFixed(3), recordsPerSecond: Math.round(total / copyS) },
     },
-    ratioToSlowerBaseline: single ? undefined : +(hubS / Math.max(median(copy), median(tok) * (total / xmlRecords))).toFixed(2),
+    ratioToSlowerBaseline: single ? undefined : +(hubS / Math.max(copyS, median(tok) * (total / xmlRecords))).toFixed(2),
+    cpuSecondsPer1000Records: {
+      hub: per1k(hubCpu), hubByProcessGroup: groupMedian(hub.map((h) => h.cpu)),
+      ...(copyCpu !== undefined ? { postgresCopy: per1k(copyCpu), postgresCopyByProcessGroup: groupMedian(copy.map((c) => c.cpu)), ratioToCopy: +(hubCpu / copyCpu).toFixed(2), target: '≤ 3× COPY (issue 16)' } : {}),
+    },
     machine: { cpus: cpus().length, node: process.version },
     hubNodeArgs: process.env.BENCH_NODE_ARGS ?? HUB_NODE_ARGS,
   };
@@ -197,9 +218,12 @@ export async function run(argv: string[]): Promise<void> {
     rows.push(['baseline: saxes tokenize (XML loads)', result.baselines.saxesTokenizeXml.medianSeconds.toFixed(2), String(result.baselines.saxesTokenizeXml.recordsPerSecond)]);
     rows.push(['baseline: PostgreSQL COPY + key index', result.baselines.postgresCopy.medianSeconds.toFixed(2), String(result.baselines.postgresCopy.recordsPerSecond)]);
   }
+  const c = result.cpuSecondsPer1000Records;
+  const cpuLine = `CPU s per 1,000 records: hub ${c.hub} (${Object.entries(c.hubByProcessGroup).map(([k, v]) => `${k} ${v}`).join(', ')})`
+    + (c.postgresCopy !== undefined ? `; COPY ${c.postgresCopy} (${Object.entries(c.postgresCopyByProcessGroup!).map(([k, v]) => `${k} ${v}`).join(', ')}); hub / COPY ${c.ratioToCopy}× (target ≤ 3×)` : '');
   process.stdout.write(rows.map((r) => `${r[0].padEnd(40)} ${r[1].padStart(9)} ${r[2].padStart(10)}`).join('\n') + '\n');
   process.stdout.write(`${specs.length} loads, ${total} records (${planted} planted errors; rejected ${hub[0].rejected}), ${(bytes / 1e6).toFixed(0)} MB; `
-    + `${result.hub.processes}, peak RSS MiB ${JSON.stringify(result.hub.peakRssMiB)}${result.ratioToSlowerBaseline ? `; hub / slower baseline ${result.ratioToSlowerBaseline}×` : ''}; runs ${result.hub.runs.join(', ')} s\n`);
+    + `${result.hub.processes}, peak RSS MiB ${JSON.stringify(result.hub.peakRssMiB)}${result.ratioToSlowerBaseline ? `; hub / slower baseline ${result.ratioToSlowerBaseline}×` : ''}; runs ${result.hub.runs.join(', ')} s\n${cpuLine}\n`);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${result.benchmark}.json`, JSON.stringify(result, null, 2) + '\n');
 }

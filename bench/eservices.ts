@@ -180,7 +180,9 @@ export async function run(argv: string[]): Promise<void> {
     };
     // As deployed (DESIGN.md §7): the API process answers the portal, a worker processes loads.
     for (const role of ['api', 'worker']) {
-      procs.push(spawn(process.execPath, ['--import', 'tsx', 'app/cli.ts', 'start', '--role', role], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+      // BENCH_CPU_PROF=DIR: a CPU profile of each hub process, written when it stops.
+      const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+      procs.push(spawn(process.execPath, [...profile, '--import', 'tsx', 'app/cli.ts', 'start', '--role', role], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
     }
     const api = procs[0];
     await waitReady(url, api);

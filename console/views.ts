@@ -4,7 +4,7 @@
  * process), the configuration this process runs, and this process's own metrics.
  */
 import { X509Certificate } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../engine/runtime/redis.ts';
 import type { HubConfig, PartnerDef, RouteDef } from '../engine/config/types.ts';
 import type { Registry } from '../engine/components/registry.ts';
 import type { Logger } from '../engine/core/logger.ts';
@@ -33,7 +33,7 @@ export interface ConsoleDeps {
   deliveries: Deliveries;
   metrics: HubMetrics;
   auth: PartnerAuth;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   identity: SigningIdentity;
   logger: Logger;

@@ -6,7 +6,7 @@
  * covers whatever the missed ones would have.
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger, RouteDef } from '../engine/index.ts';
 import { LeaderLock } from './leader.ts';
 
@@ -14,8 +14,8 @@ export { LeaderLock } from './leader.ts';
 
 export interface SchedulerOptions {
   routes: RouteDef[];
-  redis: Redis;
-  /** The hub's Redis prefix (hash-tagged); the lock lives under it. */
+  redis: Redis | Cluster;
+  /** The hub's Redis prefix; the lock lives under it, hash-tagged `{scheduler}`. */
   prefix: string;
   logger: Logger;
   /** Runs one route now; rejects with the partner's error. */
@@ -31,7 +31,7 @@ export class Scheduler {
   private cronOn = false;
 
   constructor(private readonly o: SchedulerOptions) {
-    this.lock = new LeaderLock(o.redis, `${o.prefix}:scheduler:leader`, o.lockTtlMs ?? 30_000, (leader) => {
+    this.lock = new LeaderLock(o.redis, `${o.prefix}:{scheduler}:leader`, o.lockTtlMs ?? 30_000, (leader) => {
       o.logger.info({ leader }, leader ? 'this process leads the scheduler' : 'this process no longer leads the scheduler');
       // A new leader catches up at once from the checkpoints instead of waiting up to a cron period.
       if (leader && this.cronOn) for (const r of this.routes) void this.trigger(r);

@@ -2,12 +2,19 @@
  * One leader across hub processes through a Redis lock: `SET key token NX PX ttl`, renewed by the
  * holder well inside its ttl with a compare-and-extend script, so only the holder can extend or
  * release it. A leader that stops renewing (killed, partitioned) loses the lock after `ttlMs`, and
- * another process takes over at its next attempt.
+ * another process takes over at its next attempt. A holder that stepped down because Redis did not
+ * answer (a Sentinel failover, say) takes its own lock back at once when it finds it still standing,
+ * rather than leaving the pulls idle until the lock lapses.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const ACQUIRE = `local v = redis.call('get', KEYS[1])
+if v == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if v then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 export class LeaderLock {
@@ -16,7 +23,7 @@ export class LeaderLock {
   private timer?: NodeJS.Timeout;
 
   /** @param ttlMs how long the lock outlives a silent holder. @defaultValue 30000 */
-  constructor(private readonly redis: Redis, readonly key: string, private readonly ttlMs = 30_000, private readonly onChange?: (leader: boolean) => void) {}
+  constructor(private readonly redis: Redis | Cluster, readonly key: string, private readonly ttlMs = 30_000, private readonly onChange?: (leader: boolean) => void) {}
 
   get isLeader(): boolean { return this.held; }
 
@@ -48,8 +55,8 @@ export class LeaderLock {
         const ok = await this.redis.eval(EXTEND, 1, this.key, this.token, String(this.ttlMs));
         this.set(ok === 1);
       } else {
-        const ok = await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX');
-        this.set(ok === 'OK');
+        const ok = await this.redis.eval(ACQUIRE, 1, this.key, this.token, String(this.ttlMs));
+        this.set(ok === 1);
       }
     } catch {
       // Without Redis no one can prove leadership: step down rather than risk two leaders.

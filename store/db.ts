@@ -80,6 +80,8 @@ function openPostgres(url: string, opts: DbOptions): Db {
     connectionString: url, max: opts.poolSize ?? DEFAULT_POOL_SIZE, application_name: opts.applicationName,
     ...(timeout > 0 ? { Client: TimedClient as unknown as new () => pg.ClientBase } : {}),
   });
+  // An idle client that loses its server (restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
   const wrap = (client: pg.Pool | pg.PoolClient): Db => ({
     kind: 'postgres',
     async query<T>(sql: string, params?: unknown[]) {

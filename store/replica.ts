@@ -73,12 +73,15 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 
 /**
  * The replica's lag: 0 when it has replayed all it received (an idle primary sends nothing, and
- * the last replayed commit may be old); else the age of the last commit replayed. A standby whose
- * stream broke looks caught up to itself: it has no WAL receiver then (the view shows one to any
- * user, its details only to pg_read_all_stats), and such a replica is unavailable.
+ * the last replayed commit may be old; a standby that has just restarted has replayed past what
+ * its new stream received); else the age of the last commit replayed, which after a long quiet
+ * spell overstates the lag for the moment the first new commit takes to replay (the read then
+ * goes to the primary: fresher, never staler). A standby whose stream broke looks caught up to
+ * itself: it has no WAL receiver then (the view shows one to any user, its details only to
+ * pg_read_all_stats), and such a replica is unavailable.
  */
-const LAG_SQL = `SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0
-    WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+export const REPLICA_LAG_SQL = `SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0
+    WHEN pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn() THEN 0
     ELSE greatest(0, extract(epoch FROM now() - pg_last_xact_replay_timestamp())) END::float8 AS lag,
   pg_is_in_recovery() AND NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver) AS detached`;
 
@@ -100,7 +103,7 @@ export async function openReads(primary: Db, o: ReplicaOptions): Promise<Reads> 
       down = undefined;
       let lag: number;
       try {
-        const r = (await replica.query<{ lag: number | null; detached: boolean }>(LAG_SQL)).rows[0];
+        const r = (await replica.query<{ lag: number | null; detached: boolean }>(REPLICA_LAG_SQL)).rows[0];
         if (r.detached) {
           down = { until: Date.now() + retryMs, reason: 'the replica is not streaming from the primary' };
           return onPrimary(fn, down.reason);

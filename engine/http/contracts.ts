@@ -184,6 +184,18 @@ const INDICATORS = S.obj({
 });
 const SUBMISSION_FIGURES = S.obj({ total: S.int(), byKind: S.map(S.int()), byTopic: S.map(S.int()) });
 
+/** The response headers of a report read through `Store.reads`, for the route contracts. */
+export const READ_SOURCE_HEADERS: Record<string, { description: string; schema: JsonSchema }> = {
+  'x-spolis-read-from': {
+    description: 'Where the report was computed: `replica` (a streaming replica of the store, DATABASE_REPLICA_URL) or `primary` (the store itself: no replica configured, or it was down or too far behind).',
+    schema: { type: 'string', enum: ['replica', 'primary'] },
+  },
+  'x-spolis-replica-lag': {
+    description: 'With `replica`: how many seconds the replica\'s data were behind the primary when the report was computed (changes committed since then are not in it).',
+    schema: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' },
+  },
+};
+
 export const STATISTICS_CONTRACT: RouteContract = {
   operationId: 'getStatistics', tag: 'ministry', auth: ['partner'],
   summary: 'A month\'s statistics (the Ministry\'s partners only)',
@@ -191,6 +203,7 @@ export const STATISTICS_CONTRACT: RouteContract = {
   responses: {
     200: {
       description: 'The statistics, computed now from the current decisions.',
+      headers: READ_SOURCE_HEADERS,
       content: {
         'application/json': S.obj({
           period: S.month(), from: S.date(), to: S.date(), computedAt: S.instant(),
@@ -211,6 +224,7 @@ export const CHECKS_CONTRACT: RouteContract = {
   responses: {
     200: {
       description: 'Each rule, whether it ran, and its findings (personal codes masked).',
+      headers: READ_SOURCE_HEADERS,
       content: {
         'application/json': S.obj({
           period: S.month(), from: S.date(), to: S.date(), computedAt: S.instant(),

@@ -5,15 +5,19 @@
  *
  * - `GET /api/v1/spolis/statistics?period=YYYY-MM[&municipality=ATVK][&format=json|csv|xlsx]`
  * - `GET /api/v1/spolis/checks?period=YYYY-MM[&municipality=ATVK][&format=json|csv|xlsx]`
+ *
+ * They read the store's replica when DATABASE_REPLICA_URL names one (store/replica.ts); the
+ * answer says where it was read, and how far behind the replica was (READ_SOURCE_HEADERS).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PartnerAuth } from './auth.ts';
 import { httpError } from '../core/errors.ts';
 import { CHECKS_CONTRACT, STATISTICS_CONTRACT } from './contracts.ts';
+export { READ_SOURCE_HEADERS } from './contracts.ts';
 import { municipalityProblem } from '../validation/municipalities.ts';
 import {
   monthlyStatistics, monthlyChecks, statisticsTable, checksTable, toCsv, reportMonth,
-  type ReportTable, type Store,
+  type ReportTable, type Store, type Read, type MonthlyStatistics, type MonthlyChecks,
 } from '../../store/index.ts';
 
 /** The partner system whose partners may read the Ministry's reports. */
@@ -90,15 +94,26 @@ const STATISTICS_NOTES = [
   'submissions*: complaints, applications and proposals received through the portal in the month (Riga time), by kind and topic: a municipality\'s row counts those concerning its social service, the country row all of them, those to state institutions (LM, VSAA, VDEĀVK, VSAC, NVA) included; the JSON has them by institution.',
 ];
 
-/** The report rendered in `format`: the body and its content type. */
-export async function renderReport(kind: 'statistics' | 'checks', store: Store, q: ReportQuery): Promise<{ body: string | Buffer; contentType: string }> {
-  const report = kind === 'statistics'
-    ? await monthlyStatistics(store.db, { period: q.period, municipality: q.municipality })
-    : await monthlyChecks(store.db, { period: q.period, municipality: q.municipality });
-  if (q.format === 'json') return { body: JSON.stringify(report, null, 1), contentType: CONTENT_TYPES.json };
+/** The report rendered in `format`: the body, its content type, and where it was read (the replica or the primary). */
+export async function renderReport(kind: 'statistics' | 'checks', store: Store, q: ReportQuery): Promise<{ body: string | Buffer; contentType: string; read: Read<unknown> }> {
+  const read = await store.reads.run<MonthlyStatistics | MonthlyChecks>((db) => (kind === 'statistics'
+    ? monthlyStatistics(db, { period: q.period, municipality: q.municipality })
+    : monthlyChecks(db, { period: q.period, municipality: q.municipality })));
+  const report = read.value;
+  if (q.format === 'json') return { body: JSON.stringify(report, null, 1), contentType: CONTENT_TYPES.json, read };
   const table = 'rules' in report ? checksTable(report) : statisticsTable(report);
-  if (q.format === 'csv') return { body: toCsv(table), contentType: CONTENT_TYPES.csv };
-  return { body: await toXlsx(table, kind === 'statistics' ? STATISTICS_NOTES : []), contentType: CONTENT_TYPES.xlsx };
+  if (q.format === 'csv') return { body: toCsv(table), contentType: CONTENT_TYPES.csv, read };
+  return { body: await toXlsx(table, kind === 'statistics' ? STATISTICS_NOTES : []), contentType: CONTENT_TYPES.xlsx, read };
+}
+
+/**
+ * Says in the answer where a report was read (READ_SOURCE_HEADERS); a configured replica that was
+ * not used is a warning in the log, with why.
+ */
+export function sendReadSource(reply: FastifyReply, read: Read<unknown>, log: FastifyBaseLogger): void {
+  reply.header('x-spolis-read-from', read.from);
+  if (read.from === 'replica') reply.header('x-spolis-replica-lag', String(read.lagSeconds ?? 0));
+  if (read.fallback) log.warn({ fallback: read.fallback, url: reply.request.url.split('?')[0] }, `report read from the primary: ${read.fallback}`);
 }
 
 export interface MinistryApiDeps {
@@ -114,6 +129,7 @@ export function registerMinistryApi(app: FastifyInstance, deps: MinistryApiDeps)
     }
     const q = reportQuery(req.query);
     const out = await renderReport(kind, deps.store, q);
+    sendReadSource(reply, out.read, req.log);
     reply.header('content-type', out.contentType);
     if (q.format !== 'json') {
       const name = `spolis-${kind}-${q.period}${q.municipality ? '-' + q.municipality : ''}.${q.format}`;

@@ -109,6 +109,9 @@ export function planDeliveries(deps: Pick<DeliveryDeps, 'registry' | 'partners'>
 
 interface Job1 { deliveryId: string }
 
+/** A route's delivery queue: `{deliver-<id>}`, its own hash tag (one Cluster slot per queue). */
+const deliveryQueueOf = (routeId: string): string => `{deliver-${routeId}}`;
+
 export class Deliveries {
   private readonly routes: Map<string, RouteDef>;
   private readonly queues = new Map<string, Queue<Job1>>();
@@ -119,7 +122,7 @@ export class Deliveries {
 
   constructor(private readonly deps: DeliveryDeps) {
     this.routes = new Map(deps.routes.filter((r) => deliverStepOf(r)).map((r) => [r.id, r]));
-    for (const id of this.routes.keys()) this.queues.set(id, new Queue<Job1>(`deliver-${id}`, { connection: deps.connection, prefix: deps.prefix }));
+    for (const id of this.routes.keys()) this.queues.set(id, new Queue<Job1>(deliveryQueueOf(id), { connection: deps.connection, prefix: deps.prefix }));
     this.audit = new AuditWriter(deps.store.db);
   }
 
@@ -221,7 +224,7 @@ export class Deliveries {
 
   startWorkers(): void {
     for (const [id, route] of this.routes) {
-      const worker = new Worker<Job1>(`deliver-${id}`, async (job) => {
+      const worker = new Worker<Job1>(deliveryQueueOf(id), async (job) => {
         try {
           await this.run(route, job);
         } catch (e) {

@@ -6,7 +6,7 @@
  * operator's audit row, then hands the work back to its queue. Reopening comes first and is what
  * counts: were the enqueue lost, the reconciler finds the reopened work anyway.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import type { PartnerDef } from '../config/types.ts';
 import { httpError } from '../core/errors.ts';
 import { appendAudit, listDeadLetters, reopenDeadLetters, type DeadLetter, type Store } from '../../store/index.ts';
@@ -62,6 +62,6 @@ export async function replayDeadLetter(deps: ReplayDeps, id: number, actor: stri
 }
 
 /** The circuit breaker and rate-limit queue of each partner, as every hub process sees them (Redis). */
-export async function partnerGates(redis: Redis, prefix: string, partners: Pick<PartnerDef, 'id'>[]): Promise<Record<string, GateState>> {
+export async function partnerGates(redis: RedisClient, prefix: string, partners: Pick<PartnerDef, 'id'>[]): Promise<Record<string, GateState>> {
   return readGates(redis, prefix, partners.map((p) => p.id));
 }

@@ -1,8 +1,9 @@
 /**
  * Per-partner rate limit and circuit breaker, shared by every hub process through Redis, so that
  * two processes together never exceed what the partner allows (VSAA: 20 requests a second, above
- * which it answers UNAVAILABLE). One Lua script admits a call in one round trip; both keys share
- * the queue prefix's hash tag, so the script also runs on Redis Cluster.
+ * which it answers UNAVAILABLE). One Lua script admits a call in one round trip; both keys carry
+ * the partner's hash tag (`<prefix>:partner:{<id>}:…`), so the script runs on Redis Cluster and
+ * different partners' gates spread over its masters.
  *
  * Rate limit: calls are paced, one every (1 s + GUARD_MS) / perSecond, so no second ever holds
  * more than perSecond of them. A call reserves the next free instant and waits until then (a FIFO
@@ -18,7 +19,7 @@
  * ConnectorError) open it for openMs, during which calls are refused without reaching the partner.
  * Then one process at a time gets a trial call: success closes the circuit, failure reopens it.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import type { PartnerPolicies } from '../config/partners.ts';
 
 export const GUARD_MS = 100;
@@ -66,13 +67,13 @@ if ARGV[1] == '1' or not redis.call('HGET', KEYS[1], 'openUntil') then redis.cal
 redis.call('HSET', KEYS[1], 'failures', 0)
 return 0`;
 
-type GateRedis = Redis & {
+type GateRedis = RedisClient & {
   spolisGateAdmit(breaker: string, rate: string, intervalMs: number, maxWaitMs: number, trialMs: number): Promise<number[]>;
   spolisGateFailed(breaker: string, threshold: number, openMs: number, trial: string): Promise<number>;
   spolisGateSucceeded(breaker: string, trial: string): Promise<number>;
 };
 
-function withScripts(redis: Redis): GateRedis {
+function withScripts(redis: RedisClient): GateRedis {
   const r = redis as GateRedis;
   if (typeof r.spolisGateAdmit !== 'function') {
     redis.defineCommand('spolisGateAdmit', { numberOfKeys: 2, lua: ADMIT });
@@ -93,10 +94,9 @@ export class PartnerGate {
   private readonly breakerKey: string;
   private readonly rateKey: string;
 
-  constructor(redis: Redis, prefix: string, readonly partnerId: string, private readonly policies: PartnerPolicies) {
+  constructor(redis: RedisClient, prefix: string, readonly partnerId: string, private readonly policies: PartnerPolicies) {
     this.redis = withScripts(redis);
-    this.breakerKey = `${prefix}:partner:${partnerId}:breaker`;
-    this.rateKey = `${prefix}:partner:${partnerId}:rate`;
+    ({ breaker: this.breakerKey, rate: this.rateKey } = gateKeys(prefix, partnerId));
   }
 
   /** Asks for a turn: refused (circuit open, or the queue is longer than maxWait), or admitted after delayMs. */
@@ -138,19 +138,28 @@ export interface GateState {
   queuedMs: number;
 }
 
-/** Reads the breakers and pacing of `partnerIds` in one round trip, by Redis's clock as admit() sees them. */
-export async function readGates(redis: Redis, prefix: string, partnerIds: string[]): Promise<Record<string, GateState>> {
-  const p = redis.pipeline().time();
-  for (const id of partnerIds) p.hgetall(`${prefix}:partner:${id}:breaker`).get(`${prefix}:partner:${id}:rate`);
-  const res = (await p.exec()) ?? [];
-  const failed = res.find(([e]) => e);
-  if (failed) throw failed[0];
-  const [sec, usec] = res[0][1] as [string, string];
-  const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+/** A partner's two keys, in one slot of a Cluster (its id is their hash tag). */
+const gateKeys = (prefix: string, partnerId: string): { breaker: string; rate: string } =>
+  ({ breaker: `${prefix}:partner:{${partnerId}}:breaker`, rate: `${prefix}:partner:{${partnerId}}:rate` });
+
+/**
+ * Reads the breakers and pacing of `partnerIds`, one round trip per partner (all at once), each by
+ * the clock of the server holding that partner's keys, as admit() sees them. (One pipeline for all
+ * would cross slots on a Cluster.)
+ */
+export async function readGates(redis: RedisClient, prefix: string, partnerIds: string[]): Promise<Record<string, GateState>> {
+  const read = async (id: string): Promise<[number, Record<string, string>, string | null]> => {
+    const k = gateKeys(prefix, id);
+    const res = (await redis.pipeline().time().hgetall(k.breaker).get(k.rate).exec()) ?? [];
+    const failed = res.find(([e]) => e);
+    if (failed) throw failed[0];
+    const [sec, usec] = res[0][1] as [string, string];
+    return [Number(sec) * 1000 + Math.floor(Number(usec) / 1000), res[1][1] as Record<string, string>, res[2][1] as string | null];
+  };
+  const all = await Promise.all(partnerIds.map(read));
   const out: Record<string, GateState> = {};
   partnerIds.forEach((id, i) => {
-    const b = res[1 + 2 * i][1] as Record<string, string>;
-    const rate = res[2 + 2 * i][1] as string | null;
+    const [now, b, rate] = all[i];
     const openUntil = Number(b.openUntil ?? 0), trialUntil = Number(b.trialUntil ?? 0), failures = Number(b.failures ?? 0);
     const queuedMs = Math.max(0, Math.round(Number(rate ?? 0) - now));
     out[id] = openUntil > now ? { circuit: 'open', failures, retryInMs: openUntil - now, trial: false, queuedMs }

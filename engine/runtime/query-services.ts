@@ -4,7 +4,7 @@
  * gate (rate limit, circuit breaker) and the deadline of one call. A service whose partner the
  * partner list lacks stays listed and answers 503, so the hub still starts and says why.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import type { Call } from '../components/specs.ts';
 import type { Registry } from '../components/registry.ts';
 import type { PartnerDef, RouteDef } from '../config/types.ts';
@@ -31,8 +31,8 @@ export interface QueryServiceDeps {
   /** Where partners.yaml is: certificate files are relative to it. */
   configDir: string;
   registry: Registry;
-  redis: Redis;
-  /** Redis key prefix (hash-tagged), the queues' prefix. */
+  redis: RedisClient;
+  /** Redis key prefix, the queues' prefix (each partner's keys carry its own hash tag). */
   prefix: string;
   identity: SigningIdentity;
   logger: Logger;

@@ -17,7 +17,7 @@ import { markBatchDead, nextPendingBatch, unfinishedLoads, type Store } from '..
 
 export interface QueueOptions {
   connection: ConnectionOptions;
-  /** Key prefix; hash-tagged ({…}) so a Redis Cluster keeps one queue's keys in one slot. */
+  /** Key prefix (redis.ts): the queue's name carries the hash tag that keeps its keys in one Cluster slot. */
   prefix: string;
   concurrency?: number;
   /** How long a job's lock lives without renewal; parsing a 4 MB batch must fit well inside it. */
@@ -28,6 +28,9 @@ export type BatchProcessor = (route: RouteDef, ref: BatchRef, beforeEffects: () 
 
 /** How long a prepared batch waits for its predecessor's write before it lets go of its slot. */
 const PREDECESSOR_WAIT_MS = 60_000;
+
+/** A route's queue: `{route-<id>}`, its own hash tag, so routes spread over a Cluster's masters. */
+export const queueNameOf = (routeId: string): string => `{route-${routeId}}`;
 
 export const jobIdOf = (ref: BatchRef): string => `${ref.loadId}-${ref.seq}`;
 
@@ -73,7 +76,7 @@ export class RouteQueues {
   ) {
     this.routes = new Map(routes.filter((r) => 'bulkLoad' in r.from).map((r) => [r.id, r]));
     for (const id of this.routes.keys()) {
-      this.queues.set(id, new Queue(`route-${id}`, { connection: opts.connection, prefix: opts.prefix }));
+      this.queues.set(id, new Queue(queueNameOf(id), { connection: opts.connection, prefix: opts.prefix }));
     }
   }
 
@@ -122,7 +125,7 @@ export class RouteQueues {
 
   startWorkers(process: BatchProcessor): void {
     for (const [id, route] of this.routes) {
-      const worker = new Worker<BatchRef>(`route-${id}`, async (job: Job<BatchRef>) => {
+      const worker = new Worker<BatchRef>(queueNameOf(id), async (job: Job<BatchRef>) => {
         const log = this.logger.child({ route: id, loadId: job.data.loadId, batch: job.data.seq, jobId: job.id, attempt: job.attemptsMade + 1 });
         try {
           const out = await process(route, job.data, async () => {

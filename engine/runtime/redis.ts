@@ -112,9 +112,9 @@ function serverOptions(t: Exclude<RedisTopology, { kind: 'cluster' }>): RedisOpt
     ...(t.username ? { username: t.username } : {}),
     ...(t.sentinelPassword ? { sentinelPassword: t.sentinelPassword } : {}),
     ...(t.db ? { db: t.db } : {}),
-    // Also listen to the sentinels' +switch-master: a failover is followed as it is announced,
-    // not only when the old master's connection breaks.
-    failoverDetector: true,
+    // No `failoverDetector`: in ioredis 5.11 a connection closed while it starts leaks its sentinel
+    // subscribers (they reconnect forever, with no error handler). A failover is followed anyway:
+    // the old master's connection breaks, or it answers READONLY once demoted (below).
     // A demoted master answers writes with READONLY: reconnect, and so ask the sentinels again.
     reconnectOnError: (e: Error) => (/READONLY/.test(e.message) ? 2 : false),
   };
@@ -161,11 +161,6 @@ export function queueConnection(t: RedisTopology): QueueConnection {
   return { connection: { ...serverOptions(t), maxRetriesPerRequest: null }, close: async () => {} };
 }
 
-/** @deprecated one server only; use `queueConnection`. BullMQ connection options from a redis:// URL. */
-export function connectionOptions(url: string): RedisOptions & { maxRetriesPerRequest: null } {
-  return { ...serverOptions({ kind: 'standalone', url }), maxRetriesPerRequest: null };
-}
-
 /**
  * Publish/subscribe across every process of the hub. One server and Sentinel: PUBLISH and
  * SUBSCRIBE on the master (the subscriber follows a failover and subscribes again). Cluster:
@@ -193,7 +188,7 @@ export function openBus(t: RedisTopology): RedisBus {
       handlers.set(channel, onMessage);
       if (sharded) await sub.ssubscribe(channel); else await sub.subscribe(channel);
     },
-    publish: (channel, message) => (sharded ? pub.spublish(channel, message) : pub.publish(channel, message)),
+    publish: async (channel, message) => Number(await (sharded ? pub.spublish(channel, message) : pub.publish(channel, message))),
     close() { sub.disconnect(); pub.disconnect(); },
   };
 }
@@ -222,6 +217,7 @@ export async function* scanKeys(client: RedisClient, pattern: string): AsyncGene
  */
 export async function redisReadiness(client: RedisClient, t: RedisTopology): Promise<Record<string, string>> {
   if (client instanceof Cluster) {
+    await client.ping(); // waits for the slot map when the connection is new
     const nodes = client.nodes('master');
     if (!nodes.length) throw new Error('Redis Cluster: no master known yet');
     await Promise.all(nodes.map(async (n) => {

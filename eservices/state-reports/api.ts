@@ -18,6 +18,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError, isHubError } from '../../engine/core/errors.ts';
 import { PartnerAuth, assertAccess } from '../../engine/http/auth.ts';
+import { sendReadSource } from '../../engine/http/ministry-api.ts';
 import { municipalityProblem } from '../../engine/validation/municipalities.ts';
 import type { PartnerDef, RouteDef } from '../../engine/config/types.ts';
 import { appendAudit, toCsv } from '../../store/index.ts';
@@ -130,8 +131,11 @@ export function registerStateReports(app: FastifyInstance, deps: EServiceDeps): 
     const year = reportYear(req.query.year ?? '');
     const format = req.query.format || 'json';
     if (format !== 'json' && format !== 'csv') throw httpError(400, 'HUB_ERR_REQUEST', `format "${format}" must be json or csv`, 'format');
-    const f = await stateReportFindings(deps.store.db, year);
+    // A report of the whole country: on the replica when there is one (the answer says where).
+    const read = await deps.store.reads.run((db) => stateReportFindings(db, year));
+    const f = read.value;
     await audited(caller, `state-reports:${year}`, 'read the state report findings', 'answered', { year, submitted: f.summary.submitted, findings: f.summary.findings });
+    sendReadSource(reply, read, req.log);
     if (format === 'json') return f;
     reply.header('content-type', 'text/csv; charset=utf-8');
     reply.header('content-disposition', `attachment; filename="spolis-state-report-findings-${year}.csv"`);

@@ -3,6 +3,7 @@
  * store's INDICATORS, the list the submission is checked against.
  */
 import { S, type JsonSchema, type RouteContract } from '../../engine/http/openapi.ts';
+import { READ_SOURCE_HEADERS } from '../../engine/http/ministry-api.ts';
 import { INDICATORS } from '../../store/state-reports.ts';
 import { MAX_COMMENT } from './figures.ts';
 
@@ -63,6 +64,7 @@ export const STATE_REPORT_CONTRACTS = {
     responses: {
       200: {
         description: 'Every municipality of the year, submitted or not, with its findings.',
+        headers: READ_SOURCE_HEADERS,
         content: {
           'application/json': S.obj({
             year: S.int(), deadline: S.date(), computedAt: S.instant(), severityRule: S.str(),

@@ -184,7 +184,7 @@ describe('SOPA monthly load, end to end on PostgreSQL and Redis', function () {
     const ready = await call(t.url, 'GET', '/ready');
     assert.equal(ready.status, 200);
     // `routes` names the route set this process runs (a content hash): after a reload, the new one.
-    assert.deepEqual(ready.body.checks, { store: 'ok', redis: 'ok', routes: t.hub.generation });
+    assert.deepEqual(ready.body.checks, { store: 'ok', redis: 'ok', redisTopology: 'standalone', routes: t.hub.generation });
     const m = await call(t.url, 'GET', '/metrics');
     assert.match(m.body as string, /spolis_records_total\{route="sopa-monthly-load",outcome="accepted"\} \d+/);
   });

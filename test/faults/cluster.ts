@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { hashKey } from '../../engine/http/auth.ts';
 import { TEST_PARTNERS, KEYS, ESERVICE_KEYS } from '../helpers/hub.ts';
+import type { RedisTopology } from '../../engine/runtime/redis.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -89,8 +90,8 @@ export function testConfigDir(): string {
 
 export interface HubProcess { role: string; child: ChildProcess; url?: string; exited: Promise<number | null> }
 
-export async function spawnHub(role: 'api' | 'worker' | 'all', env: Record<string, string>): Promise<HubProcess> {
-  const port = role === 'worker' ? undefined : await freePort();
+export async function spawnHub(role: 'api' | 'worker' | 'scheduler' | 'all', env: Record<string, string>): Promise<HubProcess> {
+  const port = role === 'worker' || role === 'scheduler' ? undefined : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli.ts', 'start', '--role', role], {
     env: { ...process.env, LOG_LEVEL: 'warn', HUB_LOCK_MS: '4000', HUB_RECONCILE_MS: '1000', ...env, ...(port ? { PORT: String(port) } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -103,6 +104,18 @@ export async function spawnHub(role: 'api' | 'worker' | 'all', env: Record<strin
   });
   await ready;
   return { role, child, url: port ? `http://127.0.0.1:${port}` : undefined, exited };
+}
+
+/**
+ * The environment that names Redis topology `t` to a hub process (engine/runtime/redis.ts
+ * redisTopologyFromEnv), the other topologies' variables emptied so an inherited one cannot clash.
+ */
+export function redisEnv(t: RedisTopology): Record<string, string> {
+  const none = { REDIS_URL: '', REDIS_SENTINELS: '', REDIS_SENTINEL_MASTER: '', REDIS_CLUSTER_NODES: '' };
+  const list = (ns: { host: string; port: number }[]): string => ns.map((n) => `${n.host}:${n.port}`).join(',');
+  if (t.kind === 'cluster') return { ...none, REDIS_CLUSTER_NODES: list(t.nodes) };
+  if (t.kind === 'sentinel') return { ...none, REDIS_SENTINELS: list(t.sentinels), REDIS_SENTINEL_MASTER: t.masterName };
+  return { ...none, REDIS_URL: t.url };
 }
 
 export async function stopHub(h: HubProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

@@ -4,7 +4,7 @@
  * PostgreSQL and Redis).
  */
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import { openRedis, scanKeys, type RedisTopology } from '../../engine/runtime/redis.ts';
 import { randomBytes } from 'node:crypto';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -17,17 +17,18 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh database on the server `adminUrl` names (by default the machine's, PG_ADMIN_URL). */
+export async function createTestDatabase(adminUrl = PG_ADMIN_URL): Promise<TestDatabase> {
   const name = uniqueName('spolis_t');
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
   return {
     url,
     async drop() {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
@@ -35,20 +36,26 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** A hash-tagged prefix of its own, and a way to delete every key under it. */
-export function testQueuePrefix(): { prefix: string; cleanup(): Promise<void> } {
-  const prefix = `{${uniqueName('spolis-t')}}`;
+/**
+ * A key prefix of its own, and a way to delete every key under it. No braces, as in production
+ * (engine/runtime/redis.ts): the hash tags are in the names under it, so on a Cluster the run's
+ * queues spread over the masters. `redis`: another topology than TEST_REDIS_URL (the cleanup then
+ * scans every master of a Cluster).
+ */
+export function testQueuePrefix(redis: RedisTopology = { kind: 'standalone', url: REDIS_URL }): { prefix: string; cleanup(): Promise<void> } {
+  const prefix = uniqueName('spolis-t');
   return {
     prefix,
     async cleanup() {
-      const r = new Redis(REDIS_URL);
-      let cursor = '0';
-      do {
-        const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length) await r.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-      r.disconnect();
+      const r = openRedis(redis, { maxRetriesPerRequest: 1 });
+      r.on('error', () => {});
+      try {
+        await r.ping();
+        // One DEL per slot group: a Cluster refuses a DEL across slots.
+        for await (const keys of scanKeys(r, `${prefix}:*`)) await Promise.all(keys.map((k) => r.del(k)));
+      } finally {
+        r.disconnect();
+      }
     },
   };
 }

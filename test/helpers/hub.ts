@@ -85,17 +85,23 @@ export interface TestHubOptions {
   defaultMetrics?: boolean;
   /** Reload when a file of configDir changes (app/hub.ts). */
   watch?: boolean;
+  /** The database to use (stop() drops it) instead of a fresh one on the machine's server (e.g. on a private primary). */
+  db?: TestDatabase;
+  /** Where the hub connects instead of db.url, e.g. a pooler in front of it. */
+  databaseUrl?: string;
+  /** Pool sizes and the replica (HubOptions.database). */
+  database?: HubOptions['database'];
 }
 
 export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
   const shared = opts.shareWith;
-  const db = shared ? { ...shared.db, drop: async () => {} } : await createTestDatabase();
+  const db = shared ? { ...shared.db, drop: async () => {} } : opts.db ?? await createTestDatabase();
   const q = shared ? { prefix: shared.prefix, cleanup: async () => {} } : testQueuePrefix();
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const hub = await Hub.start({
     configDir: opts.configDir ?? process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
-    databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: opts.partners ?? TEST_PARTNERS, operators: opts.operators ?? TEST_OPERATORS, concurrency: 2,
+    databaseUrl: opts.databaseUrl ?? db.url, database: opts.database, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: opts.partners ?? TEST_PARTNERS, operators: opts.operators ?? TEST_OPERATORS, concurrency: 2,
     signing: await testSigningIdentity(), cron: opts.cron ?? false, httpTimeouts: opts.httpTimeouts, httpLimits: opts.httpLimits, watch: opts.watch, defaultMetrics: opts.defaultMetrics,
   });
   return {
