@@ -1,5 +1,6 @@
 /**
- * One leader across hub processes through a Redis lock: `SET key token NX PX ttl`, renewed by the
+ * One leader across hub processes through a Redis lock: a key set to the holder's token only when
+ * free (SET NX PX, in a script that also knows the holder's own token), renewed by the
  * holder well inside its ttl with a compare-and-extend script, so only the holder can extend or
  * release it. A leader that stops renewing (killed, partitioned) loses the lock after `ttlMs`, and
  * another process takes over at its next attempt. A holder that stepped down because Redis did not

@@ -5,8 +5,9 @@
  * primary.
  *
  * A replica is behind by its replay lag (usually well under a second). A read goes to the primary
- * instead when the replica is further behind than `maxLagSeconds`, does not answer, or cancels the
- * read for a recovery conflict: a report is then as fresh as the primary's, and the caller is told
+ * instead when the replica is further behind than `maxLagSeconds`, does not answer, cancels the
+ * read for a recovery conflict, or lacks a table a migration has just added: a report is then as
+ * fresh as the primary's, and the caller is told
  * where it was read (`Read.from`, `Read.fallback`) to say so in its answer and its log. After a
  * failure the replica is left alone for `retryMs`, so an outage costs one failed connect, not one
  * per request.
@@ -28,6 +29,8 @@ export interface ReplicaOptions {
 }
 
 export const REPLICA_DEFAULTS = { poolSize: 4, maxLagSeconds: 30, retryMs: 15_000, connectTimeoutMs: 2_000 } as const;
+
+const RECHECK_MS = 100;
 
 export interface Read<T> {
   value: T;
@@ -69,14 +72,19 @@ export function unavailable(e: unknown): boolean {
 /** A hot standby cancels a read whose rows its replay must remove (SQLSTATE 40001 there). */
 const recoveryConflict = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === '40001';
 
+/** Undefined table, column or function: right after a migration the replica may not have replayed it yet. */
+const schemaBehind = (e: unknown): boolean => ['42P01', '42703', '42883'].includes(String((e as { code?: unknown } | null)?.code));
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)) || String((e as { code?: unknown })?.code ?? 'unknown error');
 
 /**
  * The replica's lag: 0 when it has replayed all it received (an idle primary sends nothing, and
  * the last replayed commit may be old; a standby that has just restarted has replayed past what
- * its new stream received); else the age of the last commit replayed, which after a long quiet
- * spell overstates the lag for the moment the first new commit takes to replay (the read then
- * goes to the primary: fresher, never staler). A standby whose stream broke looks caught up to
+ * its new stream received); else the age of the last commit replayed, which after a quiet spell
+ * overstates the lag for the moment the first new WAL takes to replay (hence a second look before
+ * a read goes to the primary for it; were both wrong, the answer would be fresher, never staler).
+ * The figure is the standby's own view: commits it has not received yet are not counted. A
+ * standby whose stream broke looks caught up to
  * itself: it has no WAL receiver then (the view shows one to any user, its details only to
  * pg_read_all_stats), and such a replica is unavailable.
  */
@@ -103,12 +111,18 @@ export async function openReads(primary: Db, o: ReplicaOptions): Promise<Reads> 
       down = undefined;
       let lag: number;
       try {
-        const r = (await replica.query<{ lag: number | null; detached: boolean }>(REPLICA_LAG_SQL)).rows[0];
-        if (r.detached) {
+        const measure = async (): Promise<number | 'detached'> => {
+          const r = (await replica.query<{ lag: number | null; detached: boolean }>(REPLICA_LAG_SQL)).rows[0];
+          return r.detached ? 'detached' : Number(r.lag ?? 0);
+        };
+        let m = await measure();
+        // Once more a moment later: the first WAL after a quiet spell looks like a lag as long as the spell.
+        if (m !== 'detached' && m > maxLag) m = await new Promise((r) => setTimeout(r, RECHECK_MS)).then(measure);
+        if (m === 'detached') {
           down = { until: Date.now() + retryMs, reason: 'the replica is not streaming from the primary' };
           return onPrimary(fn, down.reason);
         }
-        lag = Number(r.lag ?? 0);
+        lag = m;
       } catch (e) {
         if (!unavailable(e)) throw e;
         down = { until: Date.now() + retryMs, reason: `the replica does not answer: ${message(e)}` };
@@ -119,6 +133,7 @@ export async function openReads(primary: Db, o: ReplicaOptions): Promise<Reads> 
         return { value: await fn(replica), from: 'replica', lagSeconds: Math.round(lag * 1000) / 1000 };
       } catch (e) {
         if (recoveryConflict(e)) return onPrimary(fn, `the replica cancelled the read for a conflict with its replay: ${message(e)}`);
+        if (schemaBehind(e)) return onPrimary(fn, `the replica lacks what the query reads (a migration not replayed yet?): ${message(e)}`);
         if (!unavailable(e)) throw e;
         down = { until: Date.now() + retryMs, reason: `the replica failed during the read: ${message(e)}` };
         return onPrimary(fn, down.reason);

@@ -2,7 +2,8 @@
  * Real Redis topologies for the tests, started from Debian's redis-server on free loopback ports in
  * temp dirs (nothing kept on disk): a Cluster of masters made with `redis-cli --cluster create`,
  * and a Sentinel set (a master, a replica, three sentinels with quorum 2). `redis-sentinel` is
- * `redis-server --sentinel`, so one binary serves both.
+ * `redis-server --sentinel`, so one binary serves both. KEEP_REDIS_LOGS=1 keeps a Sentinel set's
+ * dir (the sentinels' logs show each election) and prints where.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
