@@ -114,8 +114,8 @@ function serverOptions(t: Exclude<RedisTopology, { kind: 'cluster' }>): RedisOpt
     ...(t.db ? { db: t.db } : {}),
     // No `failoverDetector`: in ioredis 5.11 a connection closed while it starts leaks its sentinel
     // subscribers (they reconnect forever, with no error handler). A failover is followed anyway:
-    // the old master's connection breaks, or it answers READONLY once demoted (below).
-    // A demoted master answers writes with READONLY: reconnect, and so ask the sentinels again.
+    // the old master's connection breaks, or, once demoted, it answers writes with READONLY, and
+    // reconnecting asks the sentinels again.
     reconnectOnError: (e: Error) => (/READONLY/.test(e.message) ? 2 : false),
   };
 }
@@ -131,8 +131,8 @@ function clusterOptions(t: Extract<RedisTopology, { kind: 'cluster' }>, extra: R
 }
 
 /**
- * A command connection for the hub's own use (readiness, the partner gate, the scheduler's lock,
- * replies of route reloads). `extra` applies to every server connection.
+ * A command connection for the hub's own use (readiness, the partner gate, the scheduler's lock).
+ * `extra` applies to every server connection.
  */
 export function openRedis(t: RedisTopology, extra: RedisOptions = {}): RedisClient {
   if (t.kind === 'cluster') return new Cluster(t.nodes, clusterOptions(t, extra));
