@@ -15,6 +15,7 @@
  */
 import { mkdtempSync, writeFileSync, cpSync, rmSync, mkdirSync } from 'node:fs';
 import pg from 'pg';
+import { CpuMeter } from './cpu.ts';
 import http from 'node:http';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -151,9 +152,15 @@ export async function run(argv: string[]): Promise<void> {
     await closedLoop(direct, 16, 2);
 
     const rounds: { direct: Awaited<ReturnType<typeof openLoop>>; hub: Awaited<ReturnType<typeof openLoop>> }[] = [];
+    // CPU of the hub process (threads included), PostgreSQL and Redis per signed query through the hub
+    // (bench/cpu.ts): the figure that does not depend on the machine (issue 16).
+    const cpuPerQueryMs: number[] = [];
     for (let i = 0; i < repeat; i++) {
       const d = await openLoop(direct, rate, seconds);
+      const meter = CpuMeter.start(['postgres', 'redis-server'], () => [hub.pid!]);
       const h = await openLoop(viaHub, rate, seconds);
+      const cpu = meter.stop();
+      cpuPerQueryMs.push((Object.values(cpu).reduce((x, y) => x + y, 0) * 1000) / Math.round(rate * seconds));
       rounds.push({ direct: d, hub: h });
       say(`${rate}/s round ${i + 1}: direct p50 ${d.p50.toFixed(2)} p99 ${d.p99.toFixed(2)} ms; hub p50 ${h.p50.toFixed(2)} p99 ${h.p99.toFixed(2)} ms (failed ${d.failed}/${h.failed})`);
     }
@@ -184,13 +191,16 @@ export async function run(argv: string[]): Promise<void> {
         levels: sustained.map((s) => ({ concurrency: s.concurrency, hubPerSecond: Math.round(s.hub.perSecond), hubP99Ms: r2(s.hub.p99), hubFailed: s.hub.failed, directPerSecond: Math.round(s.direct.perSecond) })),
       },
       auditRows: audited,
+      cpuMsPerSignedQuery: r2(median(cpuPerQueryMs)),
+      cpuNote: 'hub process (threads included) + PostgreSQL + Redis, per query through the hub in the open loop (the VSAA simulator\'s own signing, in this process, is not counted)',
       setup: 'hub: one process, --role api, PostgreSQL, Redis gate; VSAA simulator and load generator: this process; every leg signed and verified',
       machine: { cpus: cpus().length, node: process.version },
     };
     const a = result.openLoop.addedByHub;
     process.stdout.write(`at ${rate}/s: direct p50 ${result.openLoop.direct.p50Ms} ms p99 ${result.openLoop.direct.p99Ms} ms; through the hub p50 ${result.openLoop.hub.p50Ms} ms p99 ${result.openLoop.hub.p99Ms} ms; `
       + `added p50 ${a.p50Ms} ms (target ≤ 5), p99 ${a.p99Ms} ms (target ≤ 20)\n`
-      + `sustained through the hub: ${result.sustained.bestQueriesPerSecond} queries/s at ${best.concurrency} in flight (target ≥ 500); ${audited} audit rows\n`);
+      + `sustained through the hub: ${result.sustained.bestQueriesPerSecond} queries/s at ${best.concurrency} in flight (target ≥ 500); ${audited} audit rows\n`
+      + `CPU per signed query (hub process + PostgreSQL + Redis): ${result.cpuMsPerSignedQuery} ms\n`);
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/query.json', JSON.stringify(result, null, 2) + '\n');
   } finally {
