@@ -13,8 +13,9 @@
  * 2. Closed loop at each --concurrency for --seconds: the highest sustained queries/s, all 200.
  * The vsaa partner's rate limit is set far above the load (it still runs, in Redis, per call).
  */
-import { mkdtempSync, writeFileSync, cpSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, cpSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
+import { parse as parseYaml } from 'yaml';
 import { CpuMeter } from './cpu.ts';
 import http from 'node:http';
 import { tmpdir, cpus } from 'node:os';
@@ -99,18 +100,18 @@ function configDir(sim: VsaaSimulator): string {
   const dir = mkdtempSync(join(tmpdir(), 'spolis-bench-query-'));
   cpSync('routes', dir, { recursive: true });
   writeFileSync(join(dir, 'vsaa-sim.pem'), sim.certPem);
-  writeFileSync(join(dir, 'partners.yaml'), `partners:
-  - id: sopa-riga
-    system: sopa
-    municipality: "0001000"
-    keyHashes: ["${hashKey(KEY)}"]
-  - id: vsaa
-    system: vsaa
-    keyHashes: []
-    endpoint: ${sim.url}
-    certificate: vsaa-sim.pem
-    policies: { rateLimit: { perSecond: 100000, maxWait: 2s }, circuitBreaker: { failures: 1000, openSeconds: 1 }, timeout: 10s }
-`);
+  // The shipped agencies, portal and Ministry stay (the routes name them); Rīga and VSAA are the bench's.
+  const shipped = (parseYaml(readFileSync(join('routes', 'partners.yaml'), 'utf8')) as { partners: { id: string; municipality?: string }[] }).partners;
+  const partners = [
+    ...shipped.filter((p) => !p.municipality && p.id !== 'vsaa'),
+    { id: 'sopa-riga', system: 'sopa', municipality: '0001000', keyHashes: [hashKey(KEY)] },
+    {
+      id: 'vsaa', system: 'vsaa', keyHashes: [], endpoint: sim.url, certificate: 'vsaa-sim.pem',
+      policies: { rateLimit: { perSecond: 100000, maxWait: '2s' }, circuitBreaker: { failures: 1000, openSeconds: 1 }, timeout: '10s' },
+    },
+  ];
+  // JSON is YAML: municipality codes stay strings.
+  writeFileSync(join(dir, 'partners.yaml'), JSON.stringify({ partners }, null, 2) + '\n');
   return dir;
 }
 
