@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { openStore, listDeadLetters, verifyAudit, type DeadLetter } from '../store/index.ts';
+import { openStore, listDeadLetters, verifyAudit, storeOptionsFromEnv, type DeadLetter, type StoreOptions } from '../store/index.ts';
 import { loadConfig } from '../engine/config/loader.ts';
 import { builtinRegistry } from './components.ts';
 import { RouteQueues } from '../engine/runtime/queues.ts';
@@ -19,12 +19,14 @@ import { isHubError } from '../engine/core/errors.ts';
 import { renderReport, reportQuery, type ReportQuery } from '../engine/http/ministry-api.ts';
 
 const storeUrl = (): string | undefined => process.env.DATABASE_URL;
+/** A command's connections: named, and prepared statements as the hub's own (off behind an old pooler). */
+const storeOptions = (): StoreOptions => ({ applicationName: 'spolis-hub cli', preparedStatements: storeOptionsFromEnv(process.env, 'scheduler').preparedStatements });
 const what = (l: DeadLetter): string => deadLetterSubject(l);
 const out = (s: string): void => { process.stdout.write(s + '\n'); };
 
 export async function dlqCommand(sub: string | undefined, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { route: { type: 'string' }, id: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, all: { type: 'boolean', default: false } } });
-  const store = await openStore(storeUrl());
+  const store = await openStore(storeUrl(), storeOptions());
   try {
     const letters = await listDeadLetters(store.db, { route: values.route, id: values.id ? Number(values.id) : undefined, includeReplayed: sub === 'list' && values.all });
     if (sub === 'list') {
@@ -63,7 +65,7 @@ export async function dlqCommand(sub: string | undefined, args: string[]): Promi
 
 export async function auditCommand(sub: string | undefined): Promise<number> {
   if (sub !== 'verify') { process.stderr.write('usage: spolis-hub audit verify\n'); return 2; }
-  const store = await openStore(storeUrl());
+  const store = await openStore(storeUrl(), storeOptions());
   try {
     const v = await verifyAudit(store.db);
     if (v.ok) { out(`audit log intact: ${v.rows} row(s), head ${v.head}`); return 0; }
@@ -93,7 +95,7 @@ export async function reportCommand(kind: 'statistics' | 'checks', args: string[
     process.stderr.write('spolis-hub report: an xlsx file is binary; give --out FILE or redirect the output\n');
     return 2;
   }
-  const store = await openStore(process.env.DATABASE_URL, { dataDir: resolve('./data') });
+  const store = await openStore(storeUrl(), { ...storeOptions(), dataDir: resolve('./data') });
   try {
     const { body } = await renderReport(kind, store, q);
     if (values.out) writeFileSync(values.out, body);

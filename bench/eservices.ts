@@ -253,13 +253,24 @@ export async function run(argv: string[]): Promise<void> {
     // CPU of the hub's processes, PostgreSQL and Redis per request of each series (bench/cpu.ts): what a
     // query costs whatever the machine, and so what rate one machine can carry.
     const cpuMs: Record<Series, number[]> = { health: [], sopa: [], applications: [], positions: [] };
+    // The same, by group: the api process, the worker, PostgreSQL, Redis, and this process (the load
+    // generator and the municipal simulators), which shares the machine's cores with the hub.
+    const cpuByGroup: Record<Series, Record<string, number>[]> = { health: [], sopa: [], applications: [], positions: [] };
     const metered = async (w: Series, ask: Ask): Promise<Loop> => {
       const meter = CpuMeter.start(['postgres', 'redis-server'], () => procs.map((c) => c.pid!));
+      const api = CpuMeter.start([], () => [procs[0].pid!]);
+      const own = process.cpuUsage();
       const loop = await openLoop(ask, rate, seconds);
       const cpu = meter.stop();
-      cpuMs[w].push((Object.values(cpu).reduce((x, y) => x + y, 0) * 1000) / Math.round(rate * seconds));
+      const apiCpu = api.stop().processes;
+      const ownCpu = process.cpuUsage(own);
+      const n = Math.round(rate * seconds);
+      cpuMs[w].push((Object.values(cpu).reduce((x, y) => x + y, 0) * 1000) / n);
+      cpuByGroup[w].push({ api: (apiCpu * 1000) / n, worker: ((cpu.processes - apiCpu) * 1000) / n, postgres: ((cpu.postgres ?? 0) * 1000) / n,
+        redis: ((cpu['redis-server'] ?? 0) * 1000) / n, bench: (ownCpu.user + ownCpu.system) / 1000 / n });
       return loop;
     };
+    const groupMedians = (w: Series): Record<string, number> => Object.fromEntries(Object.keys(cpuByGroup[w][0] ?? {}).map((k) => [k, r2(median(cpuByGroup[w].map((g) => g[k])))]));
     for (let r = 0; r < repeat; r++) {
       const h = await metered('health', health);
       const s = await metered('sopa', sopaDirect);
@@ -288,6 +299,7 @@ export async function run(argv: string[]): Promise<void> {
       },
       incompleteApplicationAnswers: incomplete,
       hubCpuMsPerRequest: Object.fromEntries((Object.keys(cpuMs) as Series[]).map((w) => [w, r2(median(cpuMs[w]))])),
+      cpuMsPerRequestByGroup: Object.fromEntries((Object.keys(cpuMs) as Series[]).map((w) => [w, groupMedians(w)])),
       hubCpuNote: 'CPU of the hub processes (threads included), PostgreSQL and Redis per request, medians over rounds; (b) is the SOPA simulator in the bench process, so only the hub-side idle cost',
       data: { sopaRecordsAccepted: loaded.accepted, tables, queues: queueCount, queueSize: codes.length, personsAsked: persons.length },
       setup: 'hub: --role api + --role worker processes, PostgreSQL, Redis; portal, SOPA (Rīga, Jelgava) and LIETIS (Daugavpils, signed SOAP) simulators and the load generator: this process; assertions signed before each loop',
@@ -301,6 +313,7 @@ export async function run(argv: string[]): Promise<void> {
       line('(c) GET persons/me/applications', 'applications'), line('(d) GET persons/me/queue-positions', 'positions'),
       `added at p99: applications (c − max(a, b)) ${r2(addedApplications)} ms ${verdict(addedApplications, 'applications')}; queue positions (d − a) ${r2(addedPositions)} ms ${verdict(addedPositions, 'positions')} (target ≤ ${TARGET_P99_MS} ms)`,
       `CPU ms per request (hub processes + PostgreSQL + Redis): applications ${r2(median(cpuMs.applications))}, queue positions ${r2(median(cpuMs.positions))}, health ${r2(median(cpuMs.health))}`,
+      ...(['applications', 'positions', 'health'] as Series[]).map((w) => `  ${w} by group: ${Object.entries(groupMedians(w)).map(([k, v]) => `${k} ${v}`).join(', ')}`),
       `${loaded.accepted} SOPA records, ${queueCount} queues × ${codes.length} persons, ${persons.length} persons asked; incomplete application answers: ${incomplete}`,
     ].join('\n') + '\n');
     mkdirSync('bench/results', { recursive: true });
@@ -311,7 +324,8 @@ export async function run(argv: string[]): Promise<void> {
     await Promise.all(procs.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
     await Promise.all([riga.close(), jelgava.close(), daugavpils.close()]);
     await q.cleanup();
-    await db.drop();
+    // BENCH_KEEP_DB=1: the loaded store stays, to look into its queries afterwards.
+    if (process.env.BENCH_KEEP_DB === '1') say(`store kept: ${db.url}`); else await db.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

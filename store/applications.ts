@@ -81,7 +81,8 @@ export async function decidedApplications(db: Db, personCode: string): Promise<D
      ) d
      -- Newest first; an assistant month, which has no decision date, by its first month.
      ORDER BY coalesce(d.decision_date, d.period_from) DESC, d.municipality, d.source, d.decision_id`,
-    [personCode]);
+    // On every status request: planned once per connection (four index probes whatever the person).
+    [personCode], { prepare: true });
   return r.rows.map((x) => ({
     kind: x.kind, municipality: x.municipality, source: x.source, decisionId: x.decision_id, code: x.code, outcome: x.outcome,
     ...(x.decision_date ? { decisionDate: x.decision_date } : {}),

@@ -50,6 +50,44 @@ export async function appendAudit(db: Db, e: AuditEntry): Promise<{ seq: number;
   return (await appendAuditBatch(db, [e]))[0];
 }
 
+/** The last row of the chain: what the next row links to. */
+export interface ChainHead { seq: number; hash: string }
+
+/**
+ * One statement appends the rows linked to `head` (0 and the genesis hash for an empty log), under
+ * the chain's lock, and only if the committed chain still ends at `head`; nothing otherwise. A
+ * writer that commits after this statement's snapshot is taken but before it inserts has the lock
+ * until then and its rows' seqs, so this one fails on the primary key instead of forking the chain.
+ */
+const APPEND = `WITH lock AS (SELECT pg_advisory_xact_lock(${LOCK})),
+       head AS (SELECT a.seq, a.hash FROM audit_log a ORDER BY a.seq DESC LIMIT 1)
+  INSERT INTO audit_log (seq, at, actor, subject, service, purpose, outcome, request_sha256, response_sha256, details, prev_hash, hash)
+  SELECT u.* FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]::jsonb[], $11::text[], $12::text[]) AS u
+  CROSS JOIN lock
+  WHERE coalesce((SELECT seq FROM head), 0) = $13::bigint AND coalesce((SELECT hash FROM head), '${GENESIS}') = $14::text`;
+
+/** Inserts `entries` after `head`; the rows written, or null when the chain no longer ends at `head`. */
+async function insertAfter(db: Db, head: ChainHead, entries: AuditEntry[]): Promise<{ seq: number; hash: string }[] | null> {
+  let seq = head.seq;
+  let prevHash = head.hash;
+  const rows = entries.map((e) => {
+    const row = {
+      seq: ++seq, at: new Date().toISOString(), ...e,
+      subject: e.subject ?? null, purpose: e.purpose ?? null, requestSha256: e.requestSha256 ?? null,
+      responseSha256: e.responseSha256 ?? null, details: e.details ?? null, prevHash,
+    };
+    prevHash = hashOf(row);
+    return { ...row, hash: prevHash };
+  });
+  const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+  // Prepared: every audited answer runs it, and its twelve arrays cost more to parse and plan than to insert.
+  const r = await db.query(APPEND, [col('seq'), col('at'), col('actor'), col('subject'), col('service'), col('purpose'), col('outcome'),
+    col('requestSha256'), col('responseSha256'), rows.map((x) => (x.details === null ? null : JSON.stringify(x.details))), col('prevHash'), col('hash'),
+    head.seq, head.hash], { prepare: true });
+  if (r.rowCount !== rows.length) return null;
+  return rows.map((x) => ({ seq: x.seq, hash: x.hash }));
+}
+
 /**
  * Appends entries in order, in one transaction under the chain's lock: all are written or none.
  * Writers of many small rows (the query API) batch them so the lock is taken once per batch.
@@ -59,26 +97,29 @@ export async function appendAuditBatch(db: Db, entries: AuditEntry[]): Promise<{
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK]);
     const last = (await tx.query<{ seq: string; hash: string }>('SELECT a.seq::text AS seq, a.hash FROM audit_log a ORDER BY a.seq DESC LIMIT 1')).rows[0];
-    let seq = last ? Number(last.seq) : 0;
-    let prevHash = last?.hash ?? GENESIS;
-    const rows = entries.map((e) => {
-      const row = {
-        seq: ++seq, at: new Date().toISOString(), ...e,
-        subject: e.subject ?? null, purpose: e.purpose ?? null, requestSha256: e.requestSha256 ?? null,
-        responseSha256: e.responseSha256 ?? null, details: e.details ?? null, prevHash,
-      };
-      prevHash = hashOf(row);
-      return { ...row, hash: prevHash };
-    });
-    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
-    await tx.query(
-      `INSERT INTO audit_log (seq, at, actor, subject, service, purpose, outcome, request_sha256, response_sha256, details, prev_hash, hash)
-       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]::jsonb[], $11::text[], $12::text[])`,
-      [col('seq'), col('at'), col('actor'), col('subject'), col('service'), col('purpose'), col('outcome'), col('requestSha256'), col('responseSha256'),
-        rows.map((r) => (r.details === null ? null : JSON.stringify(r.details))), col('prevHash'), col('hash')],
-    );
-    return rows.map((r) => ({ seq: r.seq, hash: r.hash }));
+    const head = last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS };
+    // Under the lock, taken before the head was read, the chain cannot have moved on.
+    const written = await insertAfter(tx, head, entries);
+    if (!written) throw new Error(`the audit chain moved past row ${head.seq} while locked: another writer does not take the chain's lock`);
+    return written;
   });
+}
+
+/**
+ * Appends entries after the head this process last wrote, in one statement and one round trip
+ * (appendAuditBatch needs five): for a writer that is usually the only one, as the API process is
+ * for its answers. Null when another writer moved the chain on: append with appendAuditBatch then.
+ * Not inside a transaction: the failed insert would end it.
+ */
+export async function appendAuditAfter(db: Db, head: ChainHead, entries: AuditEntry[]): Promise<{ seq: number; hash: string }[] | null> {
+  if (entries.length === 0) return [];
+  try {
+    return await insertAfter(db, head, entries);
+  } catch (e) {
+    // Another writer took these seqs after this statement's snapshot: the chain moved on.
+    if ((e as { code?: string }).code === '23505') return null;
+    throw e;
+  }
 }
 
 export type AuditVerdict =

@@ -48,7 +48,7 @@ export async function openStore(url: string | undefined, opts: StoreOptions = {}
     close: async () => { await reads.close(); await db.close(); },
   };
 }
-export { appendAudit, appendAuditBatch, verifyAudit, listAudit, type AuditEntry, type AuditVerdict, type AuditQuery, type AuditRow } from './audit.ts';
+export { appendAudit, appendAuditBatch, appendAuditAfter, verifyAudit, listAudit, type AuditEntry, type AuditVerdict, type AuditQuery, type AuditRow, type ChainHead } from './audit.ts';
 export { listDeadLetters, reopenDeadLetters, type DeadLetter } from './dead-letters.ts';
 export * from './operations.ts';
 export { upsertOpinions, storedOpinions, opinionCount } from './opinions.ts';

@@ -173,7 +173,9 @@ export async function personPositions(db: Db, personCode: string): Promise<Perso
        ${TS('q.as_of')} AS as_of
      FROM service_queue_entry e JOIN service_queue q ON q.reporter = e.reporter AND q.queue_id = e.queue_id
      WHERE e.person_code = $1
-     ORDER BY CASE e.status WHEN 'WAITING' THEN 0 WHEN 'GRANTED' THEN 1 ELSE 2 END, q.service_type, q.reporter, q.queue_id`, [personCode]);
+     ORDER BY CASE e.status WHEN 'WAITING' THEN 0 WHEN 'GRANTED' THEN 1 ELSE 2 END, q.service_type, q.reporter, q.queue_id`,
+    // On every positions request: planned once per connection.
+    [personCode], { prepare: true });
   return r.rows.map((x) => ({
     reporter: x.reporter as string, reporterKind: x.reporter_kind as QueueHead['reporterKind'], municipality: (x.municipality as string) ?? null,
     queueId: x.queue_id as string, queueName: x.name as string, serviceType: x.service_type as string, providerRegNo: (x.provider_reg_no as string) ?? null,

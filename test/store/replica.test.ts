@@ -170,6 +170,8 @@ describe('the store\'s budget and replica from the environment (spolis-hub start
     // Workers and the scheduler never read the reports: no replica connections for them.
     assert.equal(storeOptionsFromEnv(env, 'worker').replica, undefined);
     assert.equal(storeOptionsFromEnv(env, 'scheduler').replica, undefined);
+    // Prepared statements on unless a pooler cannot carry them.
+    assert.deepEqual([storeOptionsFromEnv({}, 'api').preparedStatements, storeOptionsFromEnv({ DATABASE_PREPARED_STATEMENTS: 'off' }, 'worker').preparedStatements], [true, false]);
   });
 
   it('refuses a bad value at start, naming the variable', () => {
@@ -178,5 +180,6 @@ describe('the store\'s budget and replica from the environment (spolis-hub start
     assert.throws(() => storeOptionsFromEnv({ DATABASE_URL: PRIMARY, DATABASE_REPLICA_URL: REPLICA, DATABASE_REPLICA_MAX_LAG: '-1' }, 'api'), /DATABASE_REPLICA_MAX_LAG: "-1"/);
     assert.throws(() => storeOptionsFromEnv({ DATABASE_URL: PRIMARY, DATABASE_REPLICA_URL: 'db2.lm.local' }, 'api'), /DATABASE_REPLICA_URL: must be a postgres:\/\/ URL/);
     assert.throws(() => storeOptionsFromEnv({ DATABASE_REPLICA_URL: REPLICA }, 'api'), /DATABASE_REPLICA_URL: a replica needs DATABASE_URL/);
+    assert.throws(() => storeOptionsFromEnv({ DATABASE_PREPARED_STATEMENTS: 'sometimes' }, 'api'), /^Error: DATABASE_PREPARED_STATEMENTS: "sometimes" must be on or off$/);
   });
 });
