@@ -3,9 +3,9 @@
  * queue queries (issue 13: "status and queue queries at 200/s add ≤ 20 ms at p99").
  *
  * The hub runs as its own processes (`spolis-hub start --role api` and `--role worker`, PostgreSQL
- * store, Redis), with the portal, VSAC, the TEST_PARTNERS-like municipalities, and the municipal
- * open-applications services as simulators in this process (SOPA Rīga and Jelgava over JSON,
- * LIETIS Daugavpils over signed SOAP). The store holds a generated SOPA month of --records (20,000)
+ * store, Redis); the municipal open-applications services (SOPA Rīga and Jelgava over JSON, LIETIS
+ * Daugavpils over signed SOAP) as simulators in a process of their own (bench/municipal-systems.ts);
+ * the portal's assertions come from a simulator in this one, which is otherwise the load generator. The store holds a generated SOPA month of --records (20,000)
  * records pushed through the load API, and --queues (4) queue snapshots of --queue-size (2,000)
  * persons each, reported with `PUT /api/v1/service-queues/{id}`; person reads are index probes.
  *
@@ -23,15 +23,14 @@ import http from 'node:http';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { hashKey } from '../engine/http/auth.ts';
 import { createSigningIdentity } from '../engine/soap/signing.ts';
 import type { OpenApplication, PartnerDef } from '../engine/index.ts';
 import { sandboxRegistry } from '../app/sandbox.ts';
 import { startPortalSimulator } from '../connectors/portal/sandbox.ts';
-import { startSopaApplicationsSimulator } from '../connectors/sopa/sandbox.ts';
-import { startLietisApplicationsSimulator } from '../connectors/lietis/sandbox.ts';
+import type { FromSystems, ToSystems } from './municipal-systems.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL } from '../test/helpers/env.ts';
 import { CpuMeter } from './cpu.ts';
 
@@ -63,13 +62,21 @@ async function openLoop(ask: Ask, rate: number, seconds: number): Promise<Loop> 
   let firstError: string | undefined;
   const t0 = performance.now() + 20;
   const pending: Promise<void>[] = [];
+  // BENCH_SLOW=MS: when in the loop (ms from its start) the requests slower than MS were due, to tell a cold start from a stall.
+  const slowMs = Number(process.env.BENCH_SLOW ?? Infinity);
+  const slow: [number, number][] = [];
   for (let i = 0; i < n; i++) {
     const due = t0 + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(ask(i).then(() => { lat.push(performance.now() - due); }, (e: Error) => { failed++; firstError ??= e.message; }));
+    pending.push(ask(i).then(() => {
+      const ms = performance.now() - due;
+      lat.push(ms);
+      if (ms > slowMs) slow.push([Math.round(due - t0), Math.round(ms)]);
+    }, (e: Error) => { failed++; firstError ??= e.message; }));
   }
   await Promise.all(pending);
+  if (slow.length) say(`${slow.length} slower than ${slowMs} ms (due at ms of the loop, took ms): ${JSON.stringify(slow.slice(0, 30))}`);
   return { p50: median(lat), p99: pct(lat, 0.99), failed, achieved: n / ((performance.now() - t0) / 1000), ...(firstError ? { firstError } : {}) };
 }
 
@@ -146,12 +153,17 @@ export async function run(argv: string[]): Promise<void> {
 
   const identity = await createSigningIdentity('spolis-hub bench');
   const open = (id: string, appliedFor: OpenApplication['appliedFor'], state: OpenApplication['state']): OpenApplication => ({ applicationId: id, receivedOn: '2026-11-20', appliedFor, state });
-  const [portal, riga, jelgava, daugavpils] = await Promise.all([
-    startPortalSimulator({ identity: await createSigningIdentity('Latvija.lv portāls (bench)') }),
-    startSopaApplicationsSimulator({ municipality: '0001000' }),
-    startSopaApplicationsSimulator({ municipality: '0003000' }),
-    startLietisApplicationsSimulator({ hubCertPem: identity.certPem }),
-  ]);
+  const portal = await startPortalSimulator({ identity: await createSigningIdentity('Latvija.lv portāls (bench)') });
+  // The municipal systems in a process of their own, as they are on machines of their own.
+  const systems = fork(new URL('./municipal-systems.ts', import.meta.url), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const tell = <T extends FromSystems['type']>(m: ToSystems, reply: T): Promise<Extract<FromSystems, { type: T }>> => new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`the municipal systems exited with ${code}`));
+    const on = (r: FromSystems): void => { if (r.type === reply) { systems.off('message', on); systems.off('exit', onExit); resolve(r as Extract<FromSystems, { type: T }>); } };
+    systems.on('message', on);
+    systems.once('exit', onExit);
+    systems.send(m);
+  });
+  const { riga, jelgava, daugavpils } = await tell({ type: 'start', hubCertPem: identity.certPem }, 'started');
   const db = await createTestDatabase();
   const q = testQueuePrefix();
   const dir = mkdtempSync(join(tmpdir(), 'spolis-bench-eservices-'));
@@ -185,7 +197,9 @@ export async function run(argv: string[]): Promise<void> {
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
       // BENCH_HUB_LOG=DIR: each hub process's log lines, to DIR/<role>.log.
       const out = process.env.BENCH_HUB_LOG ? openSync(join(process.env.BENCH_HUB_LOG, `${role}.log`), 'w') : 'ignore';
-      procs.push(spawn(process.execPath, [...profile, '--import', 'tsx', 'app/cli.ts', 'start', '--role', role], { env, stdio: ['ignore', out, 'inherit'] }));
+      // BENCH_HUB_NODE_ARGS: more node options for the hub processes (e.g. --trace-gc, into BENCH_HUB_LOG).
+      const more = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      procs.push(spawn(process.execPath, [...profile, ...more, '--import', 'tsx', 'app/cli.ts', 'start', '--role', role], { env, stdio: ['ignore', out, 'inherit'] }));
     }
     const api = procs[0];
     await waitReady(url, api);
@@ -220,10 +234,11 @@ export async function run(argv: string[]): Promise<void> {
 
     // The persons asked about; a third of them have open applications in Rīga, a fifth in Daugavpils.
     const persons = codes.slice(0, personCount);
-    persons.forEach((p, i) => {
-      if (i % 3 === 0) riga.applications.set(p, [open(`RIX-IES-2026-${i}`, { kind: 'benefit', benefitType: 'HOUSING' }, 'IN_REVIEW')]);
-      if (i % 5 === 0) daugavpils.applications.set(p, [open(`DSP/IES/2026/${i}`, { kind: 'service', serviceType: 'HOME_CARE' }, 'REGISTERED')]);
-    });
+    await tell({
+      type: 'applications',
+      riga: persons.flatMap((p, i) => (i % 3 === 0 ? [[p, [open(`RIX-IES-2026-${i}`, { kind: 'benefit', benefitType: 'HOUSING' }, 'IN_REVIEW')]] as [string, OpenApplication[]]] : [])),
+      daugavpils: persons.flatMap((p, i) => (i % 5 === 0 ? [[p, [open(`DSP/IES/2026/${i}`, { kind: 'service', serviceType: 'HOME_CARE' }, 'REGISTERED')]] as [string, OpenApplication[]]] : [])),
+    }, 'set');
 
     const n = Math.round(rate * seconds);
     /** One assertion per request of the coming loop, each its own jti, persons in rotation. */
@@ -259,15 +274,17 @@ export async function run(argv: string[]): Promise<void> {
     const metered = async (w: Series, ask: Ask): Promise<Loop> => {
       const meter = CpuMeter.start(['postgres', 'redis-server'], () => procs.map((c) => c.pid!));
       const api = CpuMeter.start([], () => [procs[0].pid!]);
+      const sims = CpuMeter.start([], () => [systems.pid!]);
       const own = process.cpuUsage();
       const loop = await openLoop(ask, rate, seconds);
       const cpu = meter.stop();
       const apiCpu = api.stop().processes;
+      const simsCpu = sims.stop().processes;
       const ownCpu = process.cpuUsage(own);
       const n = Math.round(rate * seconds);
       cpuMs[w].push((Object.values(cpu).reduce((x, y) => x + y, 0) * 1000) / n);
       cpuByGroup[w].push({ api: (apiCpu * 1000) / n, worker: ((cpu.processes - apiCpu) * 1000) / n, postgres: ((cpu.postgres ?? 0) * 1000) / n,
-        redis: ((cpu['redis-server'] ?? 0) * 1000) / n, bench: (ownCpu.user + ownCpu.system) / 1000 / n });
+        redis: ((cpu['redis-server'] ?? 0) * 1000) / n, municipalSystems: (simsCpu * 1000) / n, loadGenerator: (ownCpu.user + ownCpu.system) / 1000 / n });
       return loop;
     };
     const groupMedians = (w: Series): Record<string, number> => Object.fromEntries(Object.keys(cpuByGroup[w][0] ?? {}).map((k) => [k, r2(median(cpuByGroup[w].map((g) => g[k])))]));
@@ -300,9 +317,9 @@ export async function run(argv: string[]): Promise<void> {
       incompleteApplicationAnswers: incomplete,
       hubCpuMsPerRequest: Object.fromEntries((Object.keys(cpuMs) as Series[]).map((w) => [w, r2(median(cpuMs[w]))])),
       cpuMsPerRequestByGroup: Object.fromEntries((Object.keys(cpuMs) as Series[]).map((w) => [w, groupMedians(w)])),
-      hubCpuNote: 'CPU of the hub processes (threads included), PostgreSQL and Redis per request, medians over rounds; (b) is the SOPA simulator in the bench process, so only the hub-side idle cost',
+      hubCpuNote: 'CPU of the hub processes (threads included), PostgreSQL and Redis per request, medians over rounds; by group also the municipal simulators\' process and the load generator, which share the machine',
       data: { sopaRecordsAccepted: loaded.accepted, tables, queues: queueCount, queueSize: codes.length, personsAsked: persons.length },
-      setup: 'hub: --role api + --role worker processes, PostgreSQL, Redis; portal, SOPA (Rīga, Jelgava) and LIETIS (Daugavpils, signed SOAP) simulators and the load generator: this process; assertions signed before each loop',
+      setup: 'hub: --role api + --role worker processes, PostgreSQL, Redis; SOPA (Rīga, Jelgava) and LIETIS (Daugavpils, signed SOAP) simulators: a process of their own; the portal simulator and the load generator: this process; assertions signed before each loop',
       machine: { cpus: cpus().length, node: process.version },
     };
     const line = (name: string, w: Series): string => `${name.padEnd(36)} ${String(r2(m(w, 'p50'))).padStart(8)} ${String(r2(m(w, 'p99'))).padStart(8)} ${String(failed[w]).padStart(7)}`;
@@ -322,7 +339,7 @@ export async function run(argv: string[]): Promise<void> {
     agent.destroy();
     for (const c of procs) c.kill('SIGTERM');
     await Promise.all(procs.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
-    await Promise.all([riga.close(), jelgava.close(), daugavpils.close()]);
+    await new Promise((r) => { if (systems.exitCode !== null) return r(null); systems.once('exit', r); systems.send({ type: 'close' } satisfies ToSystems); });
     await q.cleanup();
     // BENCH_KEEP_DB=1: the loaded store stays, to look into its queries afterwards.
     if (process.env.BENCH_KEEP_DB === '1') say(`store kept: ${db.url}`); else await db.drop();
