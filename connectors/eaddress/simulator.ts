@@ -6,8 +6,7 @@
  * the same ref on a repeat. Tests flip `switches` for outages and latency and read the inbox.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { startLoopbackServer } from '../../engine/simulators/index.ts';
+import { startLoopbackServer, bearerToken, sendJson as json, jsonRefusal as refusal, stableJson } from '../../engine/simulators/index.ts';
 import { EADDRESS_LIMITS, messageProblem, type EAddressRequest } from './contract.ts';
 
 export const EADDRESS_MESSAGES_PATH = '/api/messages';
@@ -66,25 +65,10 @@ export interface EAddressSimulator {
 
 const defaultSwitches = (): EAddressSwitches => ({ latencyMs: 0, outage: false });
 
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
-};
-const refusal = (res: ServerResponse, status: number, code: string, message: string, field?: string, headers?: Record<string, string>): void =>
-  json(res, status, { error: { code, message, ...(field !== undefined ? { field } : {}) } }, headers);
-
 const recipientOf = (m: EAddressRequest): string => ('personCode' in m.recipient ? m.recipient.personCode : m.recipient.regNo);
 
 export async function startEAddressSimulator(opts: EAddressSimulatorOptions = {}): Promise<EAddressSimulator> {
-  const token = opts.token ?? randomBytes(24).toString('base64url');
-  const expected = Buffer.from(`Bearer ${token}`);
+  const { token, authorized } = bearerToken(opts.token);
   const without = new Set(opts.withoutEAddress ?? []);
   const messages: ReceivedMessage[] = [];
   const byId = new Map<string, { message: ReceivedMessage; content: string }>();
@@ -104,11 +88,6 @@ export async function startEAddressSimulator(opts: EAddressSimulatorOptions = {}
       byId.clear();
     },
     close: () => server.close(),
-  };
-
-  const authorized = (header: string | undefined): boolean => {
-    const got = Buffer.from(header ?? '');
-    return got.length === expected.length && timingSafeEqual(got, expected);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> => {

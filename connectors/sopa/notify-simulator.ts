@@ -5,8 +5,7 @@
  * and 200 on a repeat. Tests flip `switches` for latency, silence and outages, and read what arrived.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { startLoopbackServer } from '../../engine/simulators/index.ts';
+import { startLoopbackServer, bearerToken, sendJson as json, jsonRefusal as refusal, stableJson } from '../../engine/simulators/index.ts';
 import { SOPA_NOTIFICATIONS_PATH, notificationProblem, type SopaNotification } from './notification-contract.ts';
 
 export interface SopaReceiverOptions {
@@ -51,24 +50,8 @@ export interface SopaNotificationReceiver {
 const MAX_BODY = 1024 * 1024;
 const defaultSwitches = (): SopaReceiverSwitches => ({ latencyMs: 0, timeout: false, status5xx: false });
 
-/** A stable spelling of a JSON value (keys sorted), so a repeat is compared by content, not by key order. */
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
-};
-const refusal = (res: ServerResponse, status: number, code: string, message: string, field?: string, headers?: Record<string, string>): void =>
-  json(res, status, { error: { code, message, ...(field !== undefined ? { field } : {}) } }, headers);
-
 export async function startSopaNotificationReceiver(opts: SopaReceiverOptions = {}): Promise<SopaNotificationReceiver> {
-  const token = opts.token ?? randomBytes(24).toString('base64url');
-  const expected = Buffer.from(`Bearer ${token}`);
+  const { token, authorized } = bearerToken(opts.token);
   const contents = new Map<string, string>();
 
   const sim: SopaNotificationReceiver = {
@@ -83,12 +66,6 @@ export async function startSopaNotificationReceiver(opts: SopaReceiverOptions = 
       sim.conflicts = 0;
     },
     close: () => server.close(),
-  };
-
-  // Constant-time: the token is a credential.
-  const authorized = (header: string | undefined): boolean => {
-    const got = Buffer.from(header ?? '');
-    return got.length === expected.length && timingSafeEqual(got, expected);
   };
 
   /** `body` is undefined when it is over MAX_BODY: SOPA checks the token and the type before its size. */

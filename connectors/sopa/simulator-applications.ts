@@ -7,9 +7,8 @@
  * outages.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OpenApplication } from '../../engine/index.ts';
-import { startLoopbackServer } from '../../engine/simulators/index.ts';
+import { startLoopbackServer, bearerToken, sendJson as json, jsonRefusal as refusal } from '../../engine/simulators/index.ts';
 import { SOPA_APPLICATIONS_PATH, requestProblem, type SopaApplicationsAnswer, type SopaApplicationsRequest } from './applications-contract.ts';
 
 export interface SopaApplicationsSimulatorOptions {
@@ -53,15 +52,8 @@ export interface SopaApplicationsSimulator {
 const MAX_BODY = 64 * 1024;
 const defaultSwitches = (): SopaApplicationsSwitches => ({ latencyMs: 0, timeout: false, status5xx: false });
 
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
-};
-const refusal = (res: ServerResponse, status: number, code: string, message: string, field?: string, headers?: Record<string, string>): void =>
-  json(res, status, { error: { code, message, ...(field !== undefined ? { field } : {}) } }, headers);
-
 export async function startSopaApplicationsSimulator(opts: SopaApplicationsSimulatorOptions): Promise<SopaApplicationsSimulator> {
-  const token = opts.token ?? randomBytes(24).toString('base64url');
-  const expected = Buffer.from(`Bearer ${token}`);
+  const { token, authorized } = bearerToken(opts.token);
   // requestId → the request's content: partners/README.md, a repeated id must carry the same content.
   const seen = new Map<string, string>();
 
@@ -76,11 +68,6 @@ export async function startSopaApplicationsSimulator(opts: SopaApplicationsSimul
       seen.clear();
     },
     close: () => server.close(),
-  };
-
-  const authorized = (header: string | undefined): boolean => {
-    const got = Buffer.from(header ?? '');
-    return got.length === expected.length && timingSafeEqual(got, expected);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> => {

@@ -9,3 +9,4 @@ export {
   type Rng, type NamePool, type PersonName, type PersonCodeStyle, type DateParts, type MonthDates, type PlantVariant, type PlantOptions, type Planting,
 } from './generation.ts';
 export { agencyReplies, RateWindows, type AgencyReplies } from './agency-replies.ts';
+export { bearerToken, sendJson, jsonRefusal, stableJson, type BearerToken } from './json-service.ts';
