@@ -12,7 +12,9 @@
  *
  * Diagnostics: BENCH_NODE_ARGS replaces the hub's V8 flags (e.g. add --trace-gc), BENCH_HUB_STDOUT=1
  * shows the hub's stdout (where V8 traces go), BENCH_CPU_PROF=DIR writes CPU profiles,
- * BENCH_TRACE=1 prints when each load was sent.
+ * BENCH_TRACE=1 prints when each load was sent. `--notices off` leaves the e-address out of
+ * partners.yaml, so no decision notice is planned: the bulk path alone; by default the e-address is a
+ * simulator in this process and every new decision within the window plans a notice, as in production.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -28,6 +30,7 @@ import type { GeneratedLoad } from '../engine/components/specs.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL } from '../test/helpers/env.ts';
 import { tokenizeBaseline, copyBaseline } from './baselines.ts';
 import { CpuMeter } from './cpu.ts';
+import { startEAddressSimulator } from '../connectors/eaddress/sandbox.ts';
 
 /**
  * The V8 bounds a production worker runs with (README "Memory"): a capped old generation, and a
@@ -56,13 +59,19 @@ function plan(total: number, single: boolean): LoadSpec[] {
   return specs;
 }
 
-/** The bundled routes with partners.yaml's state agencies and portal kept, and the bench's municipalities in place of its own. */
-function configDir(specs: LoadSpec[]): string {
+/**
+ * The bundled routes with partners.yaml's state agencies and portal kept, and the bench's
+ * municipalities in place of its own. The e-address is `eaddress` (a simulator's), or left out when
+ * null, which turns the decision notices off (eservices/applications/notices.ts): the bulk path alone.
+ */
+function configDir(specs: LoadSpec[], eaddress: { url: string; token: string } | null): string {
   const dir = mkdtempSync(join(tmpdir(), 'spolis-bench-routes-'));
   cpSync('routes', dir, { recursive: true });
   const shipped = (parseYaml(readFileSync(join('routes', 'partners.yaml'), 'utf8')) as { partners: { municipality?: string }[] }).partners;
   const partners = [
-    ...shipped.filter((p) => !p.municipality),
+    ...shipped.filter((p) => !p.municipality && (p as { system?: string }).system !== 'eaddress'),
+    ...(eaddress ? shipped.filter((p) => (p as { system?: string }).system === 'eaddress')
+      .map((p) => ({ ...p, endpoint: eaddress.url, notify: { endpoint: eaddress.url, token: eaddress.token } })) : []),
     ...specs.map((s) => ({ id: s.partner, system: s.source, municipality: s.municipality, keyHashes: [hashKey(s.key)] })),
   ];
   // JSON is YAML: municipality codes stay strings.
@@ -108,10 +117,12 @@ async function waitDone(url: string, s: LoadSpec, id: string): Promise<{ accepte
  * The hub as it is deployed: `--role api` takes the PUTs, `--role worker` processes the queues
  * (DESIGN.md §7). `workers: 0` runs one process with every role instead.
  */
-async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Promise<{ seconds: number; accepted: number; rejected: number; failed: number; peakRssMiB: Record<string, number>; cpu: Record<string, number> }> {
+async function hubRun(specs: LoadSpec[], pushers: number, workers: number, notices: boolean): Promise<{ noticesPlanned: number; seconds: number; accepted: number; rejected: number; failed: number; peakRssMiB: Record<string, number>; cpu: Record<string, number> }> {
   const db = await createTestDatabase();
   const q = testQueuePrefix();
-  const dir = configDir(specs);
+  // The e-address a simulator in this process (its CPU is the partner's, not counted), so notices are delivered as in production.
+  const eaddress = notices ? await startEAddressSimulator({}) : null;
+  const dir = configDir(specs, eaddress);
   const port = 18000 + Math.floor(Math.random() * 1000);
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const extra = (process.env.BENCH_NODE_ARGS ?? HUB_NODE_ARGS).split(' ').filter(Boolean);
@@ -145,7 +156,13 @@ async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Prom
     const last = Number((await c.query<{ ms: string }>('SELECT extract(epoch FROM max(finished_at)) * 1000 AS ms FROM loads')).rows[0].ms);
     await c.end();
     const seconds = (last - t0) / 1000;
+    // Decision notices planned by the time the last load was done (each a delivery row in the outbox).
+    const c2 = new pg.Client({ connectionString: db.url });
+    await c2.connect();
+    const noticesPlanned = Number((await c2.query<{ n: string }>(`SELECT count(*) AS n FROM deliveries WHERE partner_id = 'eaddress'`)).rows[0].n);
+    await c2.end();
     return {
+      noticesPlanned,
       seconds, accepted: results.reduce((a, r) => a + r.accepted, 0), rejected: results.reduce((a, r) => a + r.rejected, 0),
       failed: results.filter((r) => r.status !== 'done').length, peakRssMiB: Object.fromEntries(procs.map(([n, c]) => [n, peakRss(c.pid!)])), cpu,
     };
@@ -154,6 +171,7 @@ async function hubRun(specs: LoadSpec[], pushers: number, workers: number): Prom
     await Promise.all(procs.map(([, c]) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
     await q.cleanup();
     await db.drop();
+    await eaddress?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -164,6 +182,7 @@ export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, allowPositionals: true, options: {
     records: { type: 'string', default: '200000' }, repeat: { type: 'string', default: '3' },
     single: { type: 'string' }, pushers: { type: 'string', default: '4' }, workers: { type: 'string', default: '1' },
+    notices: { type: 'string', default: 'on' },
   } });
   const single = values.single !== undefined;
   const records = Number(values.single ?? values.records);
@@ -181,7 +200,7 @@ export async function run(argv: string[]): Promise<void> {
       tok.push(tokenizeBaseline(specs.flatMap((s) => (s.source === 'gvs' ? [] : s.gen.batches.map((b) => ({ body: b, contentType: s.gen.contentType }))))));
       copy.push(await copyBaseline(specs.map((s) => ({ source: s.source, municipality: s.municipality, batches: s.gen.batches, contentType: s.gen.contentType }))));
     }
-    hub.push(await hubRun(specs, Number(values.pushers), Number(values.workers)));
+    hub.push(await hubRun(specs, Number(values.pushers), Number(values.workers), values.notices !== 'off'));
   }
   const hubS = median(hub.map((h) => h.seconds));
   const copyS = median(copy.map((c) => c.seconds));
@@ -198,6 +217,7 @@ export async function run(argv: string[]): Promise<void> {
     hub: {
       medianSeconds: +hubS.toFixed(3), recordsPerSecond: Math.round(total / hubS), runs: hub.map((h) => +h.seconds.toFixed(3)),
       accepted: hub[0].accepted, rejected: hub[0].rejected, failedLoads: hub[0].failed,
+      decisionNotices: values.notices === 'off' ? 'off (no e-address)' : 'on (e-address simulator)', noticesPlannedByTheEnd: hub[0].noticesPlanned,
       processes: Number(values.workers) === 0 ? 'one process, every role' : `1 api + ${values.workers} worker process(es)`,
       peakRssMiB: Object.fromEntries(Object.keys(hub[0].peakRssMiB).map((k) => [k, Math.max(...hub.map((h) => h.peakRssMiB[k]))])),
     },
@@ -223,6 +243,7 @@ export async function run(argv: string[]): Promise<void> {
     + (c.postgresCopy !== undefined ? `; COPY ${c.postgresCopy} (${Object.entries(c.postgresCopyByProcessGroup!).map(([k, v]) => `${k} ${v}`).join(', ')}); hub / COPY ${c.ratioToCopy}× (target ≤ 3×)` : '');
   process.stdout.write(rows.map((r) => `${r[0].padEnd(40)} ${r[1].padStart(9)} ${r[2].padStart(10)}`).join('\n') + '\n');
   process.stdout.write(`${specs.length} loads, ${total} records (${planted} planted errors; rejected ${hub[0].rejected}), ${(bytes / 1e6).toFixed(0)} MB; `
+    + `decision notices ${result.hub.decisionNotices}: ${hub[0].noticesPlanned} planned by the end; `
     + `${result.hub.processes}, peak RSS MiB ${JSON.stringify(result.hub.peakRssMiB)}${result.ratioToSlowerBaseline ? `; hub / slower baseline ${result.ratioToSlowerBaseline}×` : ''}; runs ${result.hub.runs.join(', ')} s\n${cpuLine}\n`);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${result.benchmark}.json`, JSON.stringify(result, null, 2) + '\n');
