@@ -19,7 +19,7 @@ import type { Registry } from '../engine/components/registry.ts';
 import type { HubConfig, OperatorDef, PartnerDef } from '../engine/config/types.ts';
 import type { Logger } from '../engine/core/logger.ts';
 import { HTTP_LIMITS, HTTP_TIMEOUTS, type HttpLimits, type HttpTimeouts } from '../engine/http/server.ts';
-import { HubMetrics } from '../engine/core/metrics.ts';
+import { HubMetrics, type QueueDepth } from '../engine/core/metrics.ts';
 import { createPrepPool, type PrepPool } from '../engine/runtime/prep-pool.ts';
 import { loadSigningIdentity, type SigningIdentity } from '../engine/soap/signing.ts';
 import { openStore, type Store, type StoreOptions } from '../store/index.ts';
@@ -139,6 +139,10 @@ export class Hub {
       signing: o.signing ?? await loadSigningIdentity(o.dataDir ?? './data'), pool, audit: new AuditWriter(store.db),
     };
     const hub = new Hub(store, metrics, parts, o, role);
+    // Always the running set's queues: `hub.queues` follows a reload.
+    const depths = (kind: QueueDepth['kind'], counts: Record<string, Record<string, number>>): QueueDepth[] =>
+      Object.entries(counts).map(([route, c]) => ({ kind, route, counts: c }));
+    metrics.observeQueues(async () => [...depths('batches', await hub.queues.counts()), ...depths('deliveries', await hub.deliveries.counts())]);
     hub.gen = await hub.build(config, files);
     if (works) await pool?.warm();
     await hub.gen.start();

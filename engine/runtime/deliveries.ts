@@ -78,7 +78,7 @@ export interface DeliveryDeps {
  * entry with notify.endpoint), so an operator sees it instead of it vanishing. Pure: route tests
  * (route-tests.ts) run it without queues or store.
  */
-export function planDeliveries(deps: Pick<DeliveryDeps, 'registry' | 'partners'>, route: RouteDef, items: unknown[]): NewDelivery[] {
+export function planDeliveries(deps: Pick<DeliveryDeps, 'registry' | 'partners'>, route: RouteDef, items: unknown[], idOf: (component: string, item: unknown) => string = deliveryIdOf): NewDelivery[] {
   const step = deliverStepOf(route);
   if (!step) return [];
   const specs = namesOf(step).map((n) => deps.registry.get('delivery', n)!);
@@ -88,11 +88,11 @@ export function planDeliveries(deps: Pick<DeliveryDeps, 'registry' | 'partners'>
     const agency = specs.find((s) => s.receiver === 'agency');
     if (agency) {
       const partner = deps.partners.find((p) => p.system === agency.system);
-      return { ...base, id: deliveryIdOf(agency.name, item), component: agency.name, partnerId: partner?.id };
+      return { ...base, id: idOf(agency.name, item), component: agency.name, partnerId: partner?.id };
     }
     const m = municipalities().get(f.municipality);
     const spec = m && specs.find((s) => s.system === m.system);
-    const id = deliveryIdOf(spec?.name ?? route.id, item);
+    const id = idOf(spec?.name ?? route.id, item);
     if (!m) return { ...base, id, component: specs[0].name, status: 'undeliverable' as const, error: `municipality "${f.municipality}" is not in schemas/classifiers/municipalities.json` };
     if (!spec) {
       return { ...base, id, component: specs[0].name, status: 'undeliverable' as const,
@@ -127,10 +127,11 @@ export class Deliveries {
   }
 
   /**
-   * The outbox rows for `items` of a route's deliver step (planDeliveries).
+   * The outbox rows for `items` of a route's deliver step (planDeliveries). `idOf` when an item's
+   * identity is less than its whole content (a notice is its cause and recipient, not its words).
    */
-  plan(route: RouteDef, type: MessageType, items: unknown[]): NewDelivery[] {
-    return planDeliveries(this.deps, route, items);
+  plan(route: RouteDef, type: MessageType, items: unknown[], idOf?: (component: string, item: unknown) => string): NewDelivery[] {
+    return planDeliveries(this.deps, route, items, idOf);
   }
 
   /** Writes the planned rows in `tx`; resolves with the ids to enqueue once `tx` commits. */

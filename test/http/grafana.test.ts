@@ -95,7 +95,7 @@ describe('the Grafana dashboard (docs/grafana/spolis-hub.json)', function () {
 
     it('shows what the issue asks for', () => {
       const all = exprs().map((e) => e.expr).join('\n');
-      for (const m of ['spolis_http_requests_total', 'spolis_batch_duration_seconds_bucket', 'spolis_records_total', 'spolis_queries_total', 'spolis_process_cpu_user_seconds_total', 'spolis_process_resident_memory_bytes']) {
+      for (const m of ['spolis_http_requests_total', 'spolis_batch_duration_seconds_bucket', 'spolis_records_total', 'spolis_queries_total', 'spolis_queue_jobs', 'spolis_process_cpu_user_seconds_total', 'spolis_process_resident_memory_bytes']) {
         assert.ok(all.includes(m), `no panel shows ${m}`);
       }
     });
