@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { openStore, listDeadLetters, verifyAudit, storeOptionsFromEnv, type DeadLetter, type StoreOptions } from '../store/index.ts';
+import { openStore, listDeadLetters, verifyAudit, preparedStatementsFromEnv, type DeadLetter, type StoreOptions } from '../store/index.ts';
 import { loadConfig } from '../engine/config/loader.ts';
 import { builtinRegistry } from './components.ts';
 import { RouteQueues } from '../engine/runtime/queues.ts';
@@ -20,7 +20,7 @@ import { renderReport, reportQuery, type ReportQuery } from '../engine/http/mini
 
 const storeUrl = (): string | undefined => process.env.DATABASE_URL;
 /** A command's connections: named, and prepared statements as the hub's own (off behind an old pooler). */
-const storeOptions = (): StoreOptions => ({ applicationName: 'spolis-hub cli', preparedStatements: storeOptionsFromEnv(process.env, 'scheduler').preparedStatements });
+const storeOptions = (): StoreOptions => ({ applicationName: 'spolis-hub cli', preparedStatements: preparedStatementsFromEnv(process.env) });
 const what = (l: DeadLetter): string => deadLetterSubject(l);
 const out = (s: string): void => { process.stdout.write(s + '\n'); };
 

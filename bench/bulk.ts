@@ -154,13 +154,10 @@ async function hubRun(specs: LoadSpec[], pushers: number, workers: number, notic
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     const last = Number((await c.query<{ ms: string }>('SELECT extract(epoch FROM max(finished_at)) * 1000 AS ms FROM loads')).rows[0].ms);
+    // Decision notices planned by the time the last load was done (each a delivery row in the outbox).
+    const noticesPlanned = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM deliveries WHERE partner_id = 'eaddress'`)).rows[0].n);
     await c.end();
     const seconds = (last - t0) / 1000;
-    // Decision notices planned by the time the last load was done (each a delivery row in the outbox).
-    const c2 = new pg.Client({ connectionString: db.url });
-    await c2.connect();
-    const noticesPlanned = Number((await c2.query<{ n: string }>(`SELECT count(*) AS n FROM deliveries WHERE partner_id = 'eaddress'`)).rows[0].n);
-    await c2.end();
     return {
       noticesPlanned,
       seconds, accepted: results.reduce((a, r) => a + r.accepted, 0), rejected: results.reduce((a, r) => a + r.rejected, 0),

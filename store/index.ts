@@ -12,7 +12,7 @@ import type { StoreOptions } from './options.ts';
 
 export type { Db } from './db.ts';
 export type { Reads, Read } from './replica.ts';
-export { storeOptionsFromEnv, POOL_SIZE_BY_ROLE, type StoreOptions, type ProcessRole } from './options.ts';
+export { storeOptionsFromEnv, preparedStatementsFromEnv, POOL_SIZE_BY_ROLE, type StoreOptions, type ProcessRole } from './options.ts';
 export * from './loads.ts';
 export { DecisionRowsEncoder, type DecisionRows } from './decision-rows.ts';
 export { applyBatch, markProcessing, markBatchDead, decisionVersions, type ApplyInput, type ApplyResult } from './decisions.ts';

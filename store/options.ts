@@ -38,13 +38,16 @@ const onOff = (env: Record<string, string | undefined>, name: string, dflt: bool
   throw new Error(`${name}: "${env[name]}" must be on or off`);
 };
 
+/** DATABASE_PREPARED_STATEMENTS, for every process that opens the store (the hub's roles and the CLI). */
+export const preparedStatementsFromEnv = (env: Record<string, string | undefined>): boolean => onOff(env, 'DATABASE_PREPARED_STATEMENTS', true);
+
 const isServer = (url: string | undefined): boolean => !!url && /^postgres(ql)?:\/\//.test(url);
 
 /** The store options of a process of `role` from its environment; a bad value throws naming the variable. */
 export function storeOptionsFromEnv(env: Record<string, string | undefined>, role: ProcessRole): StoreOptions {
   const poolSize = whole(env, 'DATABASE_POOL_MAX', 1, 1000) ?? POOL_SIZE_BY_ROLE[role];
   const applicationName = `spolis-hub ${role}`;
-  const preparedStatements = onOff(env, 'DATABASE_PREPARED_STATEMENTS', true);
+  const preparedStatements = preparedStatementsFromEnv(env);
   const url = env.DATABASE_REPLICA_URL?.trim();
   const replicaPool = whole(env, 'DATABASE_REPLICA_POOL_MAX', 1, 1000);
   const maxLag = whole(env, 'DATABASE_REPLICA_MAX_LAG', 0, 86_400);

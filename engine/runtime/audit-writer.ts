@@ -47,7 +47,8 @@ export class AuditWriter {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
         const entries = batch.map((p) => p.entry);
-        const written = (this.head && await appendAuditAfter(this.db, this.head, entries)) || await appendAuditBatch(this.db, entries);
+        // null: another writer moved the chain on since this one's last batch.
+        const written = (this.head ? await appendAuditAfter(this.db, this.head, entries) : null) ?? await appendAuditBatch(this.db, entries);
         this.head = written[written.length - 1];
         for (const p of batch) p.resolve();
       } catch (e) {

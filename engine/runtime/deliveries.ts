@@ -78,7 +78,7 @@ export interface DeliveryDeps {
  * entry with notify.endpoint), so an operator sees it instead of it vanishing. Pure: route tests
  * (route-tests.ts) run it without queues or store.
  */
-export function planDeliveries(deps: Pick<DeliveryDeps, 'registry' | 'partners'>, route: RouteDef, items: unknown[], idOf: (component: string, item: unknown) => string = deliveryIdOf): NewDelivery[] {
+export function planDeliveries<T>(deps: Pick<DeliveryDeps, 'registry' | 'partners'>, route: RouteDef, items: T[], idOf: (component: string, item: T) => string = deliveryIdOf): NewDelivery[] {
   const step = deliverStepOf(route);
   if (!step) return [];
   const specs = namesOf(step).map((n) => deps.registry.get('delivery', n)!);
@@ -130,7 +130,7 @@ export class Deliveries {
    * The outbox rows for `items` of a route's deliver step (planDeliveries). `idOf` when an item's
    * identity is less than its whole content (a notice is its cause and recipient, not its words).
    */
-  plan(route: RouteDef, type: MessageType, items: unknown[], idOf?: (component: string, item: unknown) => string): NewDelivery[] {
+  plan<T>(route: RouteDef, type: MessageType, items: T[], idOf?: (component: string, item: T) => string): NewDelivery[] {
     return planDeliveries(this.deps, route, items, idOf);
   }
 

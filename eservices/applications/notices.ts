@@ -98,8 +98,8 @@ async function planOneBatch(deps: EServiceDeps, route: RouteDef, windowDays: num
     if (!batch) return undefined;
     if (batch.alreadyScanned) return batch;
     const messages = (await decisionsOfBatch(tx, batch, windowDays)).map(decisionNotice);
-    const rows = deps.deliveries.plan(route, 'eaddress.message', messages, (component, m) =>
-      deliveryIdOf(component, { cause: (m as typeof messages[number]).cause, recipient: (m as typeof messages[number]).recipient }));
+    // A notice is its cause and recipient, not its words: the same decision planned again is the same delivery.
+    const rows = deps.deliveries.plan(route, 'eaddress.message', messages, (component, m) => deliveryIdOf(component, { cause: m.cause, recipient: m.recipient }));
     queued = await deps.deliveries.record(tx, rows);
     planned = rows.length;
     await markBatchScanned(tx, batch, queued.length);
