@@ -53,6 +53,7 @@ async function start(args: string[]): Promise<void> {
     databaseUrl: process.env.DATABASE_URL, database, redis: redis.topology, queuePrefix: process.env.HUB_QUEUE_PREFIX,
     schedulerLockMs: process.env.HUB_SCHEDULER_LOCK_MS ? Number(process.env.HUB_SCHEDULER_LOCK_MS) : undefined,
     lockDurationMs: process.env.HUB_LOCK_MS ? Number(process.env.HUB_LOCK_MS) : undefined,
+    deliveryWindow: process.env.HUB_DELIVERY_WINDOW ? Number(process.env.HUB_DELIVERY_WINDOW) : undefined,
     reconcileEveryMs: process.env.HUB_RECONCILE_MS ? Number(process.env.HUB_RECONCILE_MS) : undefined,
     port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', defaultMetrics: true,
     // An edited route file takes effect without a restart; HUB_WATCH_ROUTES=0 leaves it to `routes reload`.

@@ -62,6 +62,7 @@ export interface GenerationOptions {
   schedules: boolean;
   concurrency?: number;
   lockDurationMs?: number;
+  deliveryWindow?: number;
   schedulerLockMs?: number;
   cron?: boolean;
   httpLimits?: Partial<HttpLimits>;
@@ -97,7 +98,8 @@ export class Generation {
     const { connection } = p.queueConnection;
     const queues = new RouteQueues(config.routes, { connection, prefix, concurrency: o.concurrency, lockDurationMs: o.lockDurationMs }, store, logger);
     const deliveries = new Deliveries({
-      routes: config.routes, partners: config.partners, configDir: config.dir, registry, store, identity, logger, connection, prefix, lockDurationMs: o.lockDurationMs,
+      routes: config.routes, partners: config.partners, configDir: config.dir, registry, store, identity, redis: p.redis, logger, connection, prefix,
+      lockDurationMs: o.lockDurationMs, window: o.deliveryWindow,
     });
     const flows = new FlowRunner({ registry, store, logger, deliveries });
     // One key table per generation: the in-flight share and every API authenticate against it.

@@ -62,6 +62,8 @@ export interface HubOptions {
   concurrency?: number;
   /** BullMQ lock per job; a dead worker's job is retried after it lapses (default 60 s). */
   lockDurationMs?: number;
+  /** A route's deliveries in its queue at once; the rest wait in the outbox (default DELIVERY_WINDOW, 500). */
+  deliveryWindow?: number;
   reconcileEveryMs?: number;
   defaultMetrics?: boolean;
   /**
@@ -168,7 +170,7 @@ export class Hub {
     const role = this.role;
     return Generation.build(generationId(config), config, files, this.parts, {
       http: role === 'all' || role === 'api', works: role === 'all' || role === 'worker', schedules: role === 'all' || role === 'scheduler',
-      concurrency: this.o.concurrency, lockDurationMs: this.o.lockDurationMs, schedulerLockMs: this.o.schedulerLockMs, cron: this.o.cron, httpLimits: this.o.httpLimits,
+      concurrency: this.o.concurrency, lockDurationMs: this.o.lockDurationMs, deliveryWindow: this.o.deliveryWindow, schedulerLockMs: this.o.schedulerLockMs, cron: this.o.cron, httpLimits: this.o.httpLimits,
     });
   }
 

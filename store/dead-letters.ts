@@ -48,7 +48,7 @@ export async function reopenDeadLetters(db: Db, letters: DeadLetter[]): Promise<
       if (!r.rowCount) continue;
       if ('deliveryId' in l.data) {
         // A fresh attempt budget: the replay is the operator saying the receiver is back.
-        await tx.query(`UPDATE deliveries SET status = 'pending', attempts = 0, updated_at = now() WHERE id = $1 AND status = 'dead'`, [l.data.deliveryId]);
+        await tx.query(`UPDATE deliveries SET status = 'pending', attempts = 0, enqueued_at = NULL, updated_at = now() WHERE id = $1 AND status = 'dead'`, [l.data.deliveryId]);
       } else {
         await tx.query(`UPDATE batches SET status = 'pending', error = NULL WHERE load_id = $1 AND seq = $2 AND status = 'dead'`, [l.data.loadId, l.data.seq]);
         await tx.query(`UPDATE loads SET status = 'processing', finished_at = NULL WHERE id = $1 AND status IN ('failed', 'done')`, [l.data.loadId]);

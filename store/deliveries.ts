@@ -77,10 +77,28 @@ export async function listDeliveries(db: Db, opts: { routeId?: string; status?: 
   return r.rows.map(toRow);
 }
 
-/** Ids of pending deliveries of these routes, oldest first (for the reconciler). */
-export async function pendingDeliveryIds(db: Db, routeIds: string[], limit = 10_000): Promise<{ id: string; routeId: string }[]> {
+/**
+ * Hands the oldest waiting deliveries of a route to its queue: marks up to `window` minus those in
+ * the queue now (pending, handed over) and returns their ids, for BullMQ jobs. The bound is per
+ * call: two processes handing over at the same instant may together exceed it by one window, which
+ * is harmless (it bounds memory and Redis work, not correctness). SKIP LOCKED: they never hand over
+ * the same row.
+ */
+export async function handOverDeliveries(db: Db, routeId: string, window: number): Promise<string[]> {
+  const r = await db.query<{ id: string }>(
+    `UPDATE deliveries d SET enqueued_at = now()
+     FROM (SELECT id FROM deliveries WHERE route_id = $1 AND status = 'pending' AND enqueued_at IS NULL ORDER BY created_at, id
+           LIMIT greatest(0, $2 - (SELECT count(*) FROM deliveries WHERE route_id = $1 AND status = 'pending' AND enqueued_at IS NOT NULL))
+           FOR UPDATE SKIP LOCKED) w
+     WHERE d.id = w.id RETURNING d.id`, [routeId, window], { prepare: true });
+  return r.rows.map((x) => x.id);
+}
+
+/** Ids of the pending deliveries of these routes that were handed to the queue, oldest first (the reconciler re-adds their jobs). */
+export async function queuedDeliveryIds(db: Db, routeIds: string[], limit = 10_000): Promise<{ id: string; routeId: string }[]> {
   const r = await db.query<{ id: string; route_id: string }>(
-    `SELECT id, route_id FROM deliveries WHERE status = 'pending' AND route_id = ANY($1::text[]) ORDER BY created_at, id LIMIT $2`, [routeIds, limit]);
+    `SELECT id, route_id FROM deliveries WHERE status = 'pending' AND enqueued_at IS NOT NULL AND route_id = ANY($1::text[]) ORDER BY created_at, id LIMIT $2`,
+    [routeIds, limit]);
   return r.rows.map((x) => ({ id: x.id, routeId: x.route_id }));
 }
 

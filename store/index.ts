@@ -56,6 +56,6 @@ export { storeRegisterChanges, registerFacts, registerChangeCount, type Register
 export { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoints.ts';
 export { findSoapRequest, recordSoapRequest, type SoapRequestRecord } from './soap-requests.ts';
 export {
-  insertDeliveries, getDelivery, listDeliveries, pendingDeliveryIds, markDelivered, markDeliveryFailed, markDeliveryDead, deliveryCounts,
+  insertDeliveries, getDelivery, listDeliveries, handOverDeliveries, queuedDeliveryIds, markDelivered, markDeliveryFailed, markDeliveryDead, deliveryCounts,
   type NewDelivery, type DeliveryRow, type DeliveryStatus,
 } from './deliveries.ts';

@@ -3,10 +3,12 @@
  * loopback: `POST /api/messages` with `Authorization: Bearer <token>` (401 otherwise), the body
  * checked field by field (400 naming the field), 404 NO_EADDRESS for a recipient listed in
  * `withoutEAddress`, 201 `{ref}` on the first receipt of a messageId and 200 `{ref, duplicate}` with
- * the same ref on a repeat. Tests flip `switches` for outages and latency and read the inbox.
+ * the same ref on a repeat; more than `rateLimitPerSecond` messages in a second are answered 503
+ * UNAVAILABLE with Retry-After, as VRAA serves the hub (eaddress.md, "Limits"). Tests flip
+ * `switches` for outages and latency and read the inbox.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startLoopbackServer, bearerToken, sendJson as json, jsonRefusal as refusal, stableJson } from '../../engine/simulators/index.ts';
+import { RateWindows, startLoopbackServer, bearerToken, sendJson as json, jsonRefusal as refusal, stableJson } from '../../engine/simulators/index.ts';
 import { EADDRESS_LIMITS, messageProblem, type EAddressRequest } from './contract.ts';
 
 export const EADDRESS_MESSAGES_PATH = '/api/messages';
@@ -18,7 +20,12 @@ export interface EAddressSimulatorOptions {
   token?: string;
   /** @defaultValue 0 (any free port) */
   port?: number;
+  /** Requests a second VRAA serves the hub (a sliding second). @defaultValue EADDRESS_RATE_LIMIT, 20 */
+  rateLimitPerSecond?: number;
 }
+
+/** eaddress.md, "Limits": VRAA serves the hub at most 20 messages a second. */
+export const EADDRESS_RATE_LIMIT = 20;
 
 export interface EAddressSwitches {
   /** Delay before every answer (after the message is stored, as a slow gateway would). */
@@ -52,6 +59,8 @@ export interface EAddressSimulator {
     noEAddress: number;
     /** POSTs to the message path, answered or not. */
     requests: number;
+    /** Answers 503 because the hub sent more than the rate limit allows. */
+    overRate: number;
   };
   switches: EAddressSwitches;
   /** Adds (true) or removes (false) a recipient from those without an e-address. */
@@ -72,7 +81,8 @@ export async function startEAddressSimulator(opts: EAddressSimulatorOptions = {}
   const without = new Set(opts.withoutEAddress ?? []);
   const messages: ReceivedMessage[] = [];
   const byId = new Map<string, { message: ReceivedMessage; content: string }>();
-  const zero = () => ({ received: 0, duplicates: 0, conflicts: 0, noEAddress: 0, requests: 0 });
+  const zero = () => ({ received: 0, duplicates: 0, conflicts: 0, noEAddress: 0, requests: 0, overRate: 0 });
+  const rate = new RateWindows(opts.rateLimitPerSecond ?? EADDRESS_RATE_LIMIT);
   let refs = 0;
 
   const sim: EAddressSimulator = {
@@ -84,6 +94,7 @@ export async function startEAddressSimulator(opts: EAddressSimulatorOptions = {}
     reset() {
       sim.switches = defaultSwitches();
       sim.stats = zero();
+      rate.clear();
       messages.length = 0;
       byId.clear();
     },
@@ -103,6 +114,10 @@ export async function startEAddressSimulator(opts: EAddressSimulatorOptions = {}
     }
     if (!authorized(req.headers.authorization)) {
       return refusal(res, 401, 'UNAUTHORIZED', 'Authorization: Bearer <token> with the token VRAA issued is required', 'Authorization', { 'www-authenticate': 'Bearer' });
+    }
+    if (!rate.admit('hub')) {
+      sim.stats.overRate++;
+      return refusal(res, 503, 'UNAVAILABLE', `more than ${rate.perSecond} messages a second; try again later`, undefined, { 'retry-after': '1' });
     }
     const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') return refusal(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'the body must be sent as application/json', 'Content-Type');

@@ -1,13 +1,22 @@
 /**
  * Asynchronous deliveries (DESIGN.md §5): the `deliver:` steps of flow routes. Planning turns items
- * into outbox rows (store/deliveries.ts) inside the caller's transaction; after it commits, a
- * BullMQ job per row (jobId = the delivery id) sends it through the delivery component, with the
- * route's retries and backoff; the last failure dead-letters it, and `dlq replay` reopens it. The
- * receiver deduplicates by the delivery id, so a job run twice (a stalled lock, a crash between
- * sending and marking) is harmless. Every attempt is audited before the data leaves the hub.
+ * into outbox rows (store/deliveries.ts) inside the caller's transaction; after it commits, the
+ * route's oldest waiting rows are handed to its queue, a window at a time (handOver): a BullMQ job
+ * per row (jobId = the delivery id) sends it through the delivery component, with the route's
+ * retries and backoff; the last failure dead-letters it, and `dlq replay` reopens it. As jobs end,
+ * the window refills from the outbox, so a backlog of 65,000 notices is 65,000 rows and a window
+ * of jobs, not 65,000 jobs. The receiver deduplicates by the delivery id, so a job run twice (a
+ * stalled lock, a crash between sending and marking) is harmless. Every attempt is audited before
+ * the data leaves the hub.
+ *
+ * Every call goes through its partner's gate (partner-gate.ts), as queries do: the e-address takes
+ * 20 messages a second from the whole hub, and a municipality whose system is down is not called
+ * again until its circuit half-opens. A delivery the gate turns away waits (a delayed job) without
+ * spending an attempt: only calls that reached the partner count towards the dead letter.
  */
 import { createHash } from 'node:crypto';
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Delivery, DeliverySpec, DeliveryTarget } from '../components/specs.ts';
 import type { MessageType } from '../../schemas/canonical/model.ts';
 import type { Registry } from '../components/registry.ts';
@@ -20,8 +29,10 @@ import { municipalities } from '../validation/municipalities.ts';
 import { parseDuration } from '../core/duration.ts';
 import { backoffDelay, closeWorkers, isFinalFailure } from './queues.ts';
 import { AuditWriter } from './audit-writer.ts';
+import { PartnerGate } from './partner-gate.ts';
+import type { RedisClient } from './redis.ts';
 import {
-  getDelivery, insertDeliveries, markDelivered, markDeliveryDead, markDeliveryFailed, pendingDeliveryIds,
+  getDelivery, handOverDeliveries, insertDeliveries, markDelivered, markDeliveryDead, markDeliveryFailed, queuedDeliveryIds,
   type Db, type NewDelivery, type Store,
 } from '../../store/index.ts';
 import { markDeliveryUndeliverable } from '../../store/deliveries.ts';
@@ -61,6 +72,8 @@ export interface DeliveryDeps {
   store: Store;
   /** Needed to send (workers); a process that only enqueues (the API, `dlq replay`) may leave it out. */
   identity?: SigningIdentity;
+  /** The partners' shared gates live here; needed to send, like `identity`. */
+  redis?: RedisClient;
   logger: Logger;
   connection: ConnectionOptions;
   prefix: string;
@@ -70,7 +83,17 @@ export interface DeliveryDeps {
    * of a worker that died (kill -9) go to another worker within about this. @defaultValue BullMQ's 30 s
    */
   lockDurationMs?: number;
+  /** How many of a route's deliveries are in its queue at most (HUB_DELIVERY_WINDOW). @defaultValue DELIVERY_WINDOW */
+  window?: number;
 }
+
+/**
+ * A route's deliveries in BullMQ at once. Enough to keep every worker's concurrency busy (8 per
+ * process) and a rate-limited partner's pacing full; the rest wait as rows, which cost nothing.
+ */
+export const DELIVERY_WINDOW = 500;
+/** How soon after a job ends the window is refilled: jobs ending together refill it once. */
+const REFILL_MS = 100;
 
 /**
  * The outbox rows for `items` of a route's deliver step: each to its receiver, or recorded as
@@ -118,6 +141,10 @@ export class Deliveries {
   private readonly workers: Worker<Job1>[] = [];
   private readonly components = new Map<string, Delivery>();
   private readonly certificates = new Map<string, string>();
+  private readonly gates = new Map<string, PartnerGate>();
+  private readonly refills = new Map<string, NodeJS.Timeout>();
+  private readonly handing = new Map<string, Promise<number>>();
+  private closed = false;
   private readonly audit: AuditWriter;
 
   constructor(private readonly deps: DeliveryDeps) {
@@ -134,13 +161,34 @@ export class Deliveries {
     return planDeliveries(this.deps, route, items, idOf);
   }
 
-  /** Writes the planned rows in `tx`; resolves with the ids to enqueue once `tx` commits. */
+  /**
+   * Writes the planned rows in `tx`; resolves with the ids of the new pending ones. Once `tx`
+   * commits, the caller hands them over (handOver).
+   */
   async record(tx: Db, rows: NewDelivery[]): Promise<string[]> {
     const fresh = new Set(await insertDeliveries(tx, rows));
     return rows.filter((r) => fresh.has(r.id) && (r.status ?? 'pending') === 'pending').map((r) => r.id);
   }
 
-  async enqueue(routeId: string, ids: string[]): Promise<void> {
+  /**
+   * Hands the route's oldest waiting deliveries to its queue, as many as its window has room for;
+   * resolves with how many. Rows that miss their job (Redis lost, this process died between the
+   * two) are found by reconcile().
+   */
+  handOver(routeId: string): Promise<number> {
+    if (!this.routes.has(routeId)) return Promise.resolve(0);
+    // One at a time per route in a process, so the process's own hand-overs never overrun the window.
+    const next = (this.handing.get(routeId) ?? Promise.resolve()).catch(() => {}).then(async () => {
+      const ids = await handOverDeliveries(this.deps.store.db, routeId, this.deps.window ?? DELIVERY_WINDOW);
+      await this.enqueue(routeId, ids);
+      return ids.length;
+    });
+    this.handing.set(routeId, next);
+    void next.catch(() => {}).finally(() => { if (this.handing.get(routeId) === next) this.handing.delete(routeId); });
+    return next;
+  }
+
+  private async enqueue(routeId: string, ids: string[]): Promise<void> {
     const route = this.routes.get(routeId);
     const q = this.queues.get(routeId);
     if (!route || !q || ids.length === 0) return;
@@ -150,13 +198,29 @@ export class Deliveries {
     })));
   }
 
-  /** Re-enqueues every pending delivery: Redis may have lost its job. */
+  /** A job ended: soon, once for all that end together, the window takes the next waiting rows. */
+  private refill(routeId: string): void {
+    if (this.closed || this.refills.has(routeId)) return;
+    this.refills.set(routeId, setTimeout(() => {
+      void this.handOver(routeId)
+        .catch((err) => this.deps.logger.warn({ err, route: routeId }, 'could not refill the delivery window; the reconciler does'))
+        .finally(() => this.refills.delete(routeId));
+    }, REFILL_MS));
+  }
+
+  /**
+   * Re-adds the job of every delivery in a window (Redis may have lost it; BullMQ keeps one job per
+   * id, so one that exists stays as it is), then fills each route's window. Resolves with how many
+   * deliveries are in the queues.
+   */
   async reconcile(): Promise<number> {
-    const pending = await pendingDeliveryIds(this.deps.store.db, [...this.routes.keys()]);
+    const queued = await queuedDeliveryIds(this.deps.store.db, [...this.routes.keys()]);
     const byRoute = new Map<string, string[]>();
-    for (const p of pending) (byRoute.get(p.routeId) ?? byRoute.set(p.routeId, []).get(p.routeId)!).push(p.id);
+    for (const p of queued) (byRoute.get(p.routeId) ?? byRoute.set(p.routeId, []).get(p.routeId)!).push(p.id);
     for (const [routeId, ids] of byRoute) await this.enqueue(routeId, ids);
-    return pending.length;
+    let handed = 0;
+    for (const routeId of this.routes.keys()) handed += await this.handOver(routeId);
+    return queued.length + handed;
   }
 
   private component(name: string): Delivery {
@@ -177,7 +241,17 @@ export class Deliveries {
     return pem;
   }
 
-  private target(partnerId: string | null, spec: DeliverySpec): { target: DeliveryTarget; timeoutMs: number } {
+  /** The partner's gate, shared with every process and with the queries to the same partner. */
+  private gateOf(p: PartnerDef): PartnerGate {
+    let g = this.gates.get(p.id);
+    if (!g) {
+      if (!this.deps.redis) throw new Error('this process has no Redis client for the partners\' gates, so it cannot send deliveries');
+      this.gates.set(p.id, (g = new PartnerGate(this.deps.redis, this.deps.prefix, p.id, partnerPolicies(p))));
+    }
+    return g;
+  }
+
+  private target(partnerId: string | null, spec: DeliverySpec): { target: DeliveryTarget; timeoutMs: number; gate: PartnerGate } {
     const p = this.deps.partners.find((x) => x.id === partnerId);
     if (!p) throw new HubError('HUB_ERR_DELIVERY_TARGET', `partner ${partnerId ?? '(none)'} is no longer in partners.yaml; add it back and replay the dead letter`, { retryable: false });
     const endpoint = spec.receiver === 'agency' ? p.endpoint : p.notify?.endpoint;
@@ -189,10 +263,11 @@ export class Deliveries {
         ...(p.notify?.token ? { token: envToken(p.notify.token) } : {}),
       },
       timeoutMs: partnerPolicies(p).timeoutMs,
+      gate: this.gateOf(p),
     };
   }
 
-  private async run(route: RouteDef, job: Job<Job1>): Promise<void> {
+  private async run(route: RouteDef, job: Job<Job1>, token: string | undefined): Promise<void> {
     const db = this.deps.store.db;
     const row = await getDelivery(db, job.data.deliveryId);
     if (!row || row.status !== 'pending') return; // delivered (a rerun), dead, or gone: nothing to do
@@ -202,11 +277,26 @@ export class Deliveries {
     const step = deliverStepOf(route);
     const service = `deliver:${row.component}`;
     try {
-      const { target, timeoutMs: partnerTimeout } = this.target(row.partnerId, spec);
+      const { target, timeoutMs: partnerTimeout, gate } = this.target(row.partnerId, spec);
       const timeoutMs = Math.min(partnerTimeout, step?.timeout ? parseDuration(step.timeout) : Infinity);
-      // No audit row, no delivery: personal data leaves the hub only after its row is committed.
-      await this.audit.append({ actor: 'hub', subject: row.subject, service, purpose: route.id, outcome: `attempt ${attempt}`, details: { deliveryId: row.id, partner: target.partnerId } });
-      const out = await this.component(row.component).deliver({ deliveryId: row.id, municipality: row.municipality ?? '', item: row.payload }, target, { timeoutMs });
+      const admission = await gate.admit(timeoutMs);
+      if (!admission.ok) {
+        // Not an attempt: the partner was not called. The job waits for the gate's own figure.
+        await job.moveToDelayed(Date.now() + Math.max(admission.retryAfterMs, 50), token);
+        throw new DelayedError();
+      }
+      if (admission.delayMs > 0) await sleep(admission.delayMs);
+      let out;
+      try {
+        // No audit row, no delivery: personal data leaves the hub only after its row is committed.
+        await this.audit.append({ actor: 'hub', subject: row.subject, service, purpose: route.id, outcome: `attempt ${attempt}`, details: { deliveryId: row.id, partner: target.partnerId } });
+        out = await this.component(row.component).deliver({ deliveryId: row.id, municipality: row.municipality ?? '', item: row.payload }, target, { timeoutMs });
+        await gate.settle(admission, 'ok').catch(() => {});
+      } catch (e) {
+        // Only an unreachable, slow or UNAVAILABLE partner counts against it; an answer (even a refusal) shows it alive.
+        await gate.settle(admission, e instanceof ConnectorError ? (e.retryable ? 'failed' : 'ok') : 'neutral').catch(() => {});
+        throw e;
+      }
       if (out.undeliverable !== undefined) {
         // An answer, not a failure: no retry can change it, so it is neither retried nor a dead letter.
         await markDeliveryUndeliverable(db, row.id, attempt, out.undeliverable);
@@ -216,6 +306,7 @@ export class Deliveries {
       await markDelivered(db, row.id, { attempts: attempt, ref: out.ref, duplicate: out.duplicate });
       await this.audit.append({ actor: 'hub', subject: row.subject, service, purpose: route.id, outcome: out.duplicate ? 'delivered (duplicate)' : 'delivered', details: { deliveryId: row.id, partner: target.partnerId, attempts: attempt, ...(out.ref ? { ref: out.ref } : {}) } });
     } catch (e) {
+      if (e instanceof DelayedError) throw e;
       const message = e instanceof Error ? e.message : String(e);
       await markDeliveryFailed(db, row.id, attempt, message).catch(() => {});
       if (isHubError(e) && !e.retryable) throw new UnrecoverableError(`${e.code}: ${message}`);
@@ -225,10 +316,11 @@ export class Deliveries {
 
   startWorkers(): void {
     for (const [id, route] of this.routes) {
-      const worker = new Worker<Job1>(deliveryQueueOf(id), async (job) => {
+      const worker = new Worker<Job1>(deliveryQueueOf(id), async (job, token) => {
         try {
-          await this.run(route, job);
+          await this.run(route, job, token);
         } catch (e) {
+          if (e instanceof DelayedError) throw e;
           this.deps.logger.warn({ route: id, deliveryId: job.data.deliveryId, attempt: job.attemptsMade + 1, err: e instanceof ConnectorError ? e.message : e }, 'delivery failed');
           throw e;
         }
@@ -238,9 +330,10 @@ export class Deliveries {
         maxStalledCount: 5,
         settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(route, attemptsMade) },
       });
+      worker.on('completed', () => this.refill(id));
       worker.on('failed', (job, err) => {
         if (!job) return;
-        if (isFinalFailure(job, err)) void this.deadLetter(route, job, err);
+        if (isFinalFailure(job, err)) void this.deadLetter(route, job, err).finally(() => this.refill(id));
       });
       worker.on('error', (err) => this.deps.logger.error({ err, route: id }, 'delivery worker error'));
       this.workers.push(worker);
@@ -266,6 +359,8 @@ export class Deliveries {
   }
 
   async close(graceMs = 8_000): Promise<void> {
+    this.closed = true;
+    for (const t of this.refills.values()) clearTimeout(t);
     await closeWorkers(this.workers, graceMs, () => this.deps.logger.warn({ graceMs }, 'in-flight deliveries did not finish in time; releasing them to other workers'));
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     for (const c of this.components.values()) await c.close();

@@ -62,8 +62,8 @@ export class FlowRunner {
       return o;
     });
     if (out && queued.length) {
-      await this.deps.deliveries!.enqueue(route.id, queued).catch((e) => {
-        this.deps.logger.warn({ err: e, route: route.id, deliveries: queued.length }, 'deliveries stored but not enqueued; the reconciler enqueues them');
+      await this.deps.deliveries!.handOver(route.id).catch((e) => {
+        this.deps.logger.warn({ err: e, route: route.id, deliveries: queued.length }, 'deliveries stored but not handed to the queue; the reconciler hands them over');
       });
     }
     if (out?.undeliverable) this.deps.logger.warn({ route: route.id, undeliverable: out.undeliverable }, 'items with no configured receiver recorded as undeliverable');

@@ -19,7 +19,7 @@ export type { GateState } from './partner-gate.ts';
 export interface ReplayDeps {
   store: Store;
   queues: Pick<RouteQueues, 'enqueueNext'>;
-  deliveries: Pick<Deliveries, 'enqueue'>;
+  deliveries: Pick<Deliveries, 'handOver'>;
 }
 
 /** What a dead letter held: `delivery <id>` or `load <id> batch <seq>`. */
@@ -36,7 +36,7 @@ export async function replayDeadLetters(deps: ReplayDeps, letters: DeadLetter[],
     // Audited before the work runs again: a replay is an operator's act on a municipality's data.
     const subject = 'deliveryId' in l.data ? l.data.deliveryId : `${l.data.loadId}/${l.data.seq}`;
     await appendAudit(deps.store.db, { actor, subject, service: 'dlq.replay', outcome: 'reopened', details: { deadLetterId: l.id, route: l.routeId, error: l.error } });
-    if ('deliveryId' in l.data) await deps.deliveries.enqueue(l.routeId, [l.data.deliveryId]);
+    if ('deliveryId' in l.data) await deps.deliveries.handOver(l.routeId);
     else await deps.queues.enqueueNext(l.routeId, l.data.loadId);
     onReplayed?.(l);
   }

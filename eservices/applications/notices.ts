@@ -107,8 +107,8 @@ async function planOneBatch(deps: EServiceDeps, route: RouteDef, windowDays: num
   });
   if (!found) return false;
   if (queued.length) {
-    await deps.deliveries.enqueue(route.id, queued).catch((err) => {
-      logger.warn({ err, notices: queued.length }, 'notices stored but not enqueued; the reconciler enqueues them');
+    await deps.deliveries.handOver(route.id).catch((err) => {
+      logger.warn({ err, notices: queued.length }, 'notices stored but not handed to the queue; the reconciler hands them over');
     });
   }
   if (planned) logger.info({ loadId: found.loadId, batch: found.seq, decisions: planned, newNotices: queued.length }, 'decision notices planned');

@@ -48,6 +48,8 @@ export interface WorldOptions {
   /** Per route id, text replacements applied to its YAML (e.g. a shorter retry). */
   patch?: Record<string, [RegExp, string][]>;
   policies?: PartnerDef['policies'];
+  /** The municipalities' receivers' policies (SOPA, LIETIS); partners.yaml's defaults when absent. */
+  municipalPolicies?: PartnerDef['policies'];
   httpLimits?: HubOptions['httpLimits'];
 }
 
@@ -73,8 +75,9 @@ export async function startWorld(opts: WorldOptions = {}): Promise<AgencyWorld> 
   cpSync('routes/tests', join(dir, 'tests'), { recursive: true });   // the fixtures the route files' tests: name
   const policies = opts.policies ?? { circuitBreaker: { failures: 1000, openSeconds: 1 }, timeout: '2s' };
   const partners: PartnerDef[] = TEST_PARTNERS.map((p) => {
-    if (p.system === 'sopa') return { ...p, notify: { endpoint: sopa.url, token: sopa.token } };
-    if (p.system === 'lietis') return { ...p, notify: { endpoint: lietis.url }, certificate: lietis.certPem };
+    const own = opts.municipalPolicies ? { policies: opts.municipalPolicies } : {};
+    if (p.system === 'sopa') return { ...p, ...own, notify: { endpoint: sopa.url, token: sopa.token } };
+    if (p.system === 'lietis') return { ...p, ...own, notify: { endpoint: lietis.url }, certificate: lietis.certPem };
     return p;
   });
   partners.push(

@@ -34,7 +34,9 @@ function configDir(ea: EAddressSimulator): string {
   const yaml = ['partners:', ...TEST_PARTNERS.flatMap((p) => [`  - id: ${p.id}`, `    system: ${p.system}`,
     ...(p.municipality ? [`    municipality: "${p.municipality}"`] : []), `    keyHashes: ["${hashKey(KEYS[p.id as keyof typeof KEYS])}"]`]),
   '  - id: portal', '    system: portal', '    keyHashes: []',
-  '  - id: eaddress', '    system: eaddress', '    keyHashes: []', `    endpoint: ${ea.url}`, `    notify: { endpoint: ${ea.url}, token: "${ea.token}" }`];
+  '  - id: eaddress', '    system: eaddress', '    keyHashes: []', `    endpoint: ${ea.url}`, `    notify: { endpoint: ${ea.url}, token: "${ea.token}" }`,
+  // As partners.yaml: the simulator, like VRAA, answers UNAVAILABLE above 20 a second.
+  '    policies: { rateLimit: { perSecond: 20, maxWait: 2s } }'];
   writeFileSync(join(dir, 'partners.yaml'), yaml.join('\n') + '\n');
   return dir;
 }

@@ -20,6 +20,8 @@ const ROUTE = 'portal-decision-notices';
 const RIGA = { source: 'sopa', municipality: '0001000', period: PERIOD };
 const sopaKey = KEYS['sopa-riga'];
 const [NO_EADDRESS, OUTAGE_PERSON, OLD_PERSON, RECENT_PERSON, CORRECTED_PERSON] = persons(5, 401);
+/** The notices route's deliveries in BullMQ at once: small, so that a load of 60 overflows it. */
+const WINDOW = 10;
 
 async function eventually(what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -60,7 +62,7 @@ describe('e-services: decision notices to the e-address', function () {
 
   before(async () => {
     [ea, portal] = await Promise.all([startEAddressSimulator({ withoutEAddress: [NO_EADDRESS] }), startPortalSimulator({ identity: await testSigningIdentity() })]);
-    t = await startTestHub({ configDir: configDir(), partners: eservicePartners({ portalCertPem: portal.certPem, eaddress: { endpoint: ea.url, token: ea.token } }) });
+    t = await startTestHub({ configDir: configDir(), partners: eservicePartners({ portalCertPem: portal.certPem, eaddress: { endpoint: ea.url, token: ea.token } }), deliveryWindow: WINDOW });
   });
   after(async () => {
     await t?.stop();
@@ -76,7 +78,7 @@ describe('e-services: decision notices to the e-address', function () {
     const p = FIXTURE_PERSONS;
     assert.deepEqual([p.anna, p.janis, p.service, p.assistant].map((c) => ea.byRecipient(c).length), [3, 1, 1, 0]);
     assert.equal(new Set(ea.inbox().map((m) => m.messageId)).size, 5);
-    assert.deepEqual(ea.stats, { received: 5, duplicates: 0, conflicts: 0, noEAddress: 0, requests: 5 });
+    assert.deepEqual(ea.stats, { received: 5, duplicates: 0, conflicts: 0, noEAddress: 0, requests: 5, overRate: 0 });
 
     const [janis] = ea.byRecipient(p.janis);
     assert.equal(janis.kind, 'decision-notice');
@@ -136,6 +138,33 @@ describe('e-services: decision notices to the e-address', function () {
     await eventually('the notice after the outage', () => ea.byRecipient(OUTAGE_PERSON).length === 1);
     await eventually('marked delivered', async () => (await rows()).find((r) => r.subject === OUTAGE_PERSON)?.status === 'delivered');
     assert.equal(ea.stats.duplicates, 0);
+  });
+
+  it('60 new decisions at once: the notices go no faster than the e-address takes them, a window at a time, each once', async () => {
+    const people = persons(60, 801);
+    const theirs = (): ReceivedMessage[] => ea.inbox().filter((m) => 'personCode' in m.recipient && people.includes(m.recipient.personCode));
+    const before = { ...ea.stats };
+    const deliveries = t.hub.deliveries;
+    let most = 0;
+    const watch = setInterval(() => void deliveries.counts().then((c) => {
+      const q = c[ROUTE];
+      most = Math.max(most, q.waiting + q.active + q.delayed);
+    }), 20);
+    try {
+      await load(servicesBatch(people.map((personCode, i) => ({ id: `PACE-${i}`, personCode }))));
+      await eventually('60 notices', () => theirs().length === 60, 30_000);
+    } finally {
+      clearInterval(watch);
+    }
+    assert.equal(ea.stats.overRate - before.overRate, 0, 'the hub never sent more than the e-address takes (20 a second), so it never had to refuse one');
+    assert.equal(ea.stats.duplicates - before.duplicates, 0);
+    // VRAA counts arrivals in any one second: at most 20 in every sliding second.
+    const at = theirs().map((m) => Date.parse(m.receivedAt));
+    const busiest = Math.max(...at.map((t0) => at.filter((x) => x >= t0 && x < t0 + 1000).length));
+    assert.ok(busiest <= 20, `at most 20 notices in any second (busiest: ${busiest})`);
+    assert.ok(at[at.length - 1] - at[0] >= 2_000, 'sixty at twenty a second take about three seconds, not one burst');
+    assert.ok(most > 0 && most <= WINDOW, `at most the window (${WINDOW}) of notice jobs in the queue at once (most seen: ${most})`);
+    await eventually('every notice settled', settled);
   });
 
   it('decisions made long before the batch arrived (a first load of history) get no notice; recent ones in the same batch do', async () => {

@@ -1,11 +1,16 @@
 /**
  * Fault test 4 (issue 5): the delivery target, the SOPA notification receiver, is down. For 60 s:
- * every delivery is retried and arrives once after it returns. For longer than the retry budget:
- * the deliveries sit in the dead letters, and `spolis-hub dlq replay` delivers each exactly once.
+ * every delivery waits and arrives once after it returns, and the partner's circuit breaker keeps
+ * the hub from calling it all the while (DESIGN.md §5: per partner, shared by all workers). For
+ * longer than the retry budget (breaker out of the way): the deliveries sit in the dead letters,
+ * and `spolis-hub dlq replay` delivers each exactly once.
  * Real servers on loopback, a real hub on PostgreSQL and Redis; bounded in time.
  */
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
 import { listDeliveries } from '../../store/index.ts';
+import { partnerGates } from '../../engine/runtime/operations.ts';
+import { REDIS_URL } from '../helpers/env.ts';
 import { eventually, operatorCli, startWorld, type AgencyWorld } from '../agencies/fixture.ts';
 
 const SINCE = '2000-01-01T00:00:00Z';
@@ -14,7 +19,7 @@ const onlySopa = (w: AgencyWorld) => w.burvis.data.all().filter((p) => p.municip
 describe('fault 4: the delivery target is down', function () {
   this.timeout(240_000);
 
-  it('down for 60 s: deliveries are retried and each arrives once when it is back', async () => {
+  it('down for 60 s: deliveries wait behind the open circuit, and each arrives once when it is back', async () => {
     // The route's budget: 10 attempts, backoff from 2 s doubling to 20 s with jitter: at least 65 s in all.
     const w = await startWorld({
       patch: {
@@ -31,7 +36,17 @@ describe('fault 4: the delivery target is down', function () {
       await new Promise((res) => setTimeout(res, 60_000 - (Date.now() - down)));
       const pending = await listDeliveries(w.hub.hub.store.db, { routeId: 'burvis-profiles-push', status: 'pending' });
       assert.equal(pending.length, profiles.length, 'after 60 s down every delivery is still pending, none dead');
-      assert.ok(pending.every((d) => d.attempts >= 3), `each was tried repeatedly (attempts: ${pending.map((d) => d.attempts).join(', ')})`);
+      // Retrying alone called SOPA at least 3 times per delivery in these 60 s; the breaker opens
+      // after 5 failures per municipality and then lets one trial through per 30 s.
+      const attempts = pending.map((d) => d.attempts);
+      assert.ok(attempts.reduce((a, b) => a + b, 0) < 3 * profiles.length, `the hub stopped calling the partner that is down (attempts: ${attempts.join(', ')})`);
+      const redis = new Redis(REDIS_URL);
+      try {
+        const gates = await partnerGates(redis, w.hub.prefix, [{ id: 'sopa-riga' }, { id: 'sopa-jelgava' }]);
+        assert.deepEqual(Object.values(gates).map((g) => g.circuit !== 'closed'), [true, true], `each municipality's circuit is open, as the console shows (${JSON.stringify(gates)})`);
+      } finally {
+        redis.disconnect();
+      }
       await w.sopa.refuseConnections(false);
       await eventually(() => w.sopa.received.size === profiles.length, 60_000, 'every delivery after SOPA returned');
       await new Promise((res) => setTimeout(res, 500));
@@ -45,6 +60,8 @@ describe('fault 4: the delivery target is down', function () {
   it('down longer than the retry budget: dead letters, and dlq replay delivers each exactly once', async () => {
     const w = await startWorld({
       patch: { 'burvis-profiles-push': [[/^onError:.*$/m, 'onError: { retry: { attempts: 3, backoff: exponential, delay: 300ms, maxDelay: 1s }, deadLetter: true }']] },
+      // Every attempt reaches SOPA: with the breaker, a long outage spends the budget one trial per 30 s.
+      municipalPolicies: { circuitBreaker: { failures: 1000, openSeconds: 1 } },
     });
     try {
       const profiles = onlySopa(w).slice(0, 8);

@@ -44,12 +44,16 @@ export const ESERVICE_KEYS = {
  * TEST_PARTNERS plus the e-services' partners: the portal (its assertions verify with
  * `portalCertPem`, the portal simulator's), VSAC, and the e-address when a simulator runs.
  */
-export function eservicePartners(o: { portalCertPem: string; eaddress?: { endpoint: string; token?: string }; extra?: PartnerDef[] }): PartnerDef[] {
+/** partners.yaml's policies for the e-address: the simulator, like VRAA, takes 20 messages a second. */
+export const EADDRESS_POLICIES: PartnerDef['policies'] = { rateLimit: { perSecond: 20, maxWait: '2s' } };
+
+export function eservicePartners(o: { portalCertPem: string; eaddress?: { endpoint: string; token?: string; policies?: PartnerDef['policies'] }; extra?: PartnerDef[] }): PartnerDef[] {
   return [
     ...TEST_PARTNERS,
     { id: 'portal', system: 'portal', keyHashes: [hashKey(ESERVICE_KEYS.portal)], certificate: o.portalCertPem },
     { id: 'vsac', system: 'vsac', keyHashes: [hashKey(ESERVICE_KEYS.vsac)] },
-    ...(o.eaddress ? [{ id: 'eaddress', system: 'eaddress', keyHashes: [], endpoint: o.eaddress.endpoint, notify: { endpoint: o.eaddress.endpoint, ...(o.eaddress.token ? { token: o.eaddress.token } : {}) } }] : []),
+    ...(o.eaddress ? [{ id: 'eaddress', system: 'eaddress', keyHashes: [], endpoint: o.eaddress.endpoint, notify: { endpoint: o.eaddress.endpoint, ...(o.eaddress.token ? { token: o.eaddress.token } : {}) },
+      policies: o.eaddress.policies ?? EADDRESS_POLICIES }] : []),
     ...(o.extra ?? []),
   ];
 }
@@ -91,6 +95,8 @@ export interface TestHubOptions {
   databaseUrl?: string;
   /** Pool sizes and the replica (HubOptions.database). */
   database?: HubOptions['database'];
+  /** A route's deliveries in its queue at once (HubOptions.deliveryWindow). */
+  deliveryWindow?: number;
 }
 
 export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
@@ -103,6 +109,7 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
     configDir: opts.configDir ?? process.env.HUB_CONFIG_DIR ?? 'routes', registry: builtinRegistry(), logger: createLogger({ level: 'info', destination: sink }),
     databaseUrl: opts.databaseUrl ?? db.url, database: opts.database, redisUrl: REDIS_URL, queuePrefix: q.prefix, port: 0, partners: opts.partners ?? TEST_PARTNERS, operators: opts.operators ?? TEST_OPERATORS, concurrency: 2,
     signing: await testSigningIdentity(), cron: opts.cron ?? false, httpTimeouts: opts.httpTimeouts, httpLimits: opts.httpLimits, watch: opts.watch, defaultMetrics: opts.defaultMetrics,
+    deliveryWindow: opts.deliveryWindow,
   });
   return {
     hub, url: hub.url, db, logs, prefix: q.prefix,
