@@ -196,6 +196,33 @@ async function hubRun(specs: LoadSpec[], pushers: number, workers: number, notic
   }
 }
 
+/** A run's CPU seconds, all its process groups together. */
+const cpuTotal = (c: Record<string, number>): number => Object.values(c).reduce((a, b) => a + b, 0);
+
+interface NoticeCost {
+  planned: number;
+  /** When the last batch's notices were planned, seconds after the first PUT. */
+  plannedBySeconds: number;
+  cpuSecondsPer1000Records: number;
+  byProcessGroup: Record<string, number>;
+  ratioToCopy?: number;
+  /** (CPU with notices − CPU of the bulk path alone) / notices planned. */
+  cpuMicrosecondsPerNotice: number;
+}
+
+/** The rounds with notices against the bulk path alone (`bulkCpu`, the median of its rounds). */
+function noticeCost(runs: HubRun[], bulkCpu: number, copyCpu: number | undefined, per1k: (cpu: number) => number,
+  groupMedian: (runs: Record<string, number>[]) => Record<string, number>): NoticeCost {
+  const planned = median(runs.map((h) => h.notices!.planned));
+  const cpu = median(runs.map((h) => cpuTotal(h.cpu)));
+  return {
+    planned, plannedBySeconds: +median(runs.map((h) => h.notices!.plannedSeconds)).toFixed(2),
+    cpuSecondsPer1000Records: per1k(cpu), byProcessGroup: groupMedian(runs.map((h) => h.cpu)),
+    ...(copyCpu !== undefined ? { ratioToCopy: +(cpu / copyCpu).toFixed(2) } : {}),
+    cpuMicrosecondsPerNotice: Math.round(((cpu - bulkCpu) / planned) * 1e6),
+  };
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run(argv: string[]): Promise<void> {
@@ -228,7 +255,6 @@ export async function run(argv: string[]): Promise<void> {
   const main = hub.length ? hub : withNotices;
   const hubS = median(main.map((h) => h.seconds));
   const copyS = median(copy.map((c) => c.seconds));
-  const cpuTotal = (c: Record<string, number>): number => Object.values(c).reduce((a, b) => a + b, 0);
   // CPU seconds per 1,000 records, all processes of each path: what does not depend on the machine's cores or load.
   const per1k = (cpu: number): number => +(cpu / (total / 1000)).toFixed(4);
   const hubCpu = median(main.map((h) => cpuTotal(h.cpu)));
@@ -236,17 +262,7 @@ export async function run(argv: string[]): Promise<void> {
   const groupMedian = (runs: Record<string, number>[]): Record<string, number> => Object.fromEntries(Object.keys(runs[0]).map((k) => [k, per1k(median(runs.map((r) => r[k] ?? 0)))]));
   const xmlRecords = specs.filter((s) => s.source !== 'gvs').reduce((a, s) => a + s.gen.recordCounts.reduce((x, y) => x + y, 0), 0);
   // What the notices add: the same loads with their notices planned, against the bulk path alone in the same rounds.
-  let notices: Record<string, unknown> | undefined;
-  if (withNotices.length) {
-    const planned = median(withNotices.map((h) => h.notices!.planned));
-    const onCpu = median(withNotices.map((h) => cpuTotal(h.cpu)));
-    notices = {
-      planned, plannedBySeconds: +median(withNotices.map((h) => h.notices!.plannedSeconds)).toFixed(2),
-      cpuSecondsPer1000Records: per1k(onCpu), byProcessGroup: groupMedian(withNotices.map((h) => h.cpu)),
-      ...(copyCpu !== undefined ? { ratioToCopy: +(onCpu / copyCpu).toFixed(2) } : {}),
-      ...(hub.length ? { cpuMicrosecondsPerNotice: Math.round(((onCpu - hubCpu) / planned) * 1e6) } : {}),
-    };
-  }
+  const notices = hub.length && withNotices.length ? noticeCost(withNotices, hubCpu, copyCpu, per1k, groupMedian) : undefined;
   const result = {
     benchmark: single ? 'bulk-single' : 'bulk-national-month', date: new Date().toISOString(),
     loads: specs.length, records: total, planted, bytes, repeat,
@@ -266,7 +282,7 @@ export async function run(argv: string[]): Promise<void> {
       hub: per1k(hubCpu), hubByProcessGroup: groupMedian(main.map((h) => h.cpu)),
       ...(copyCpu !== undefined ? { postgresCopy: per1k(copyCpu), postgresCopyByProcessGroup: groupMedian(copy.map((c) => c.cpu)), ratioToCopy: +(hubCpu / copyCpu).toFixed(2), target: '≤ 3× COPY (issue 16)' } : {}),
     },
-    ...(notices && hub.length ? { withDecisionNotices: notices } : {}),
+    ...(notices ? { withDecisionNotices: notices } : {}),
     machine: { cpus: cpus().length, node: process.version },
     hubNodeArgs: process.env.BENCH_NODE_ARGS ?? HUB_NODE_ARGS,
   };
@@ -279,10 +295,9 @@ export async function run(argv: string[]): Promise<void> {
   const groups = (g: Record<string, number>): string => Object.entries(g).map(([k, v]) => `${k} ${v}`).join(', ');
   const cpuLine = `CPU s per 1,000 records${hub.length ? ', bulk path' : ', loads with their notices'}: hub ${c.hub} (${groups(c.hubByProcessGroup)})`
     + (c.postgresCopy !== undefined ? `; COPY ${c.postgresCopy} (${groups(c.postgresCopyByProcessGroup!)}); hub / COPY ${c.ratioToCopy}× (target ≤ 3×)` : '');
-  const n = notices as { planned: number; plannedBySeconds: number; cpuSecondsPer1000Records: number; byProcessGroup: Record<string, number>; ratioToCopy?: number; cpuMicrosecondsPerNotice?: number } | undefined;
-  const noticeLine = n && hub.length
-    ? `with decision notices (e-address simulator): ${n.planned} planned, the last ${n.plannedBySeconds} s after the first PUT; CPU s per 1,000 records ${n.cpuSecondsPer1000Records} (${groups(n.byProcessGroup)})`
-      + `${n.ratioToCopy !== undefined ? `, ${n.ratioToCopy}× COPY` : ''}; CPU per notice ${n.cpuMicrosecondsPerNotice} µs\n` : '';
+  const noticeLine = notices
+    ? `with decision notices (e-address simulator): ${notices.planned} planned, the last ${notices.plannedBySeconds} s after the first PUT; CPU s per 1,000 records ${notices.cpuSecondsPer1000Records} (${groups(notices.byProcessGroup)})`
+      + `${notices.ratioToCopy !== undefined ? `, ${notices.ratioToCopy}× COPY` : ''}; CPU per notice ${notices.cpuMicrosecondsPerNotice} µs\n` : '';
   process.stdout.write(rows.map((r) => `${r[0].padEnd(40)} ${r[1].padStart(9)} ${r[2].padStart(10)}`).join('\n') + '\n');
   process.stdout.write(`${specs.length} loads, ${total} records (${planted} planted errors; rejected ${main[0].rejected}), ${(bytes / 1e6).toFixed(0)} MB; `
     + `decision notices ${result.hub.decisionNotices}; `

@@ -1,7 +1,8 @@
 /**
  * The delivery outbox. A delivery row is written in the same transaction as what caused it (a
  * pulled page, a SOAP push, a co-participation), so "queued" means durable: the job that sends it
- * is only a reference, and the reconciler makes a new one for any pending row that lost its job.
+ * is only a reference. Rows become jobs a window at a time (handOverDeliveries, `enqueued_at`), and
+ * the reconciler makes a new job for any handed-over pending row that lost its own.
  * The row's id travels to the receiver (notificationId, RequestId), which deduplicates by it.
  */
 import type { Db } from './db.ts';

@@ -12,9 +12,8 @@
  * caller gets 503 HUB_ERR_AUDIT_UNAVAILABLE and nothing of what the partner said.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ConnectorError, HubError, httpError, isHubError } from '../core/errors.ts';
+import { HubError, httpError, isHubError } from '../core/errors.ts';
 import { PartnerAuth, assertAccess } from './auth.ts';
 import type { HubMetrics } from '../core/metrics.ts';
 import { parseQuery, type QueryInput } from './query-request.ts';
@@ -62,18 +61,8 @@ async function ask(svc: QueryService, requesterId: string, input: QueryInput, re
       ? refused('HUB_ERR_CIRCUIT_OPEN', `${svc.partnerId} failed repeatedly and is not being called for now; retry in ${s} s`, admission.retryAfterMs)
       : refused('HUB_ERR_PARTNER_RATE_LIMITED', `${svc.partnerId}'s rate limit is taken for the next ${s} s; retry then`, admission.retryAfterMs);
   }
-  if (admission.delayMs > 0) await sleep(admission.delayMs);
-  try {
-    const answer = await svc.call.call({ ...input, requesterId, requestId }, { timeoutMs: svc.timeoutMs });
-    await svc.gate.settle(admission, 'ok').catch(() => {});
-    return answer;
-  } catch (e) {
-    // Only an unreachable, slow or UNAVAILABLE partner counts against it; an answer (even a fault) shows it alive.
-    const how = e instanceof ConnectorError ? (e.retryable ? 'failed' : 'ok') : 'neutral';
-    const opened = await svc.gate.settle(admission, how).catch(() => false);
-    if (opened) Object.assign(e as object, { circuitOpened: true });
-    throw e;
-  }
+  const call = svc.call;
+  return svc.gate.pass(admission, () => call.call({ ...input, requesterId, requestId }, { timeoutMs: svc.timeoutMs }));
 }
 
 /**

@@ -16,7 +16,6 @@
  */
 import { createHash } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Delivery, DeliverySpec, DeliveryTarget } from '../components/specs.ts';
 import type { MessageType } from '../../schemas/canonical/model.ts';
 import type { Registry } from '../components/registry.ts';
@@ -143,7 +142,8 @@ export class Deliveries {
   private readonly certificates = new Map<string, string>();
   private readonly gates = new Map<string, PartnerGate>();
   private readonly refills = new Map<string, NodeJS.Timeout>();
-  private readonly handing = new Map<string, Promise<number>>();
+  /** Per route, the end of the last hand-over this process began (the next waits for it). */
+  private readonly handing = new Map<string, Promise<void>>();
   private closed = false;
   private readonly audit: AuditWriter;
 
@@ -178,13 +178,12 @@ export class Deliveries {
   handOver(routeId: string): Promise<number> {
     if (!this.routes.has(routeId)) return Promise.resolve(0);
     // One at a time per route in a process, so the process's own hand-overs never overrun the window.
-    const next = (this.handing.get(routeId) ?? Promise.resolve()).catch(() => {}).then(async () => {
+    const next = (this.handing.get(routeId) ?? Promise.resolve()).then(async () => {
       const ids = await handOverDeliveries(this.deps.store.db, routeId, this.deps.window ?? DELIVERY_WINDOW);
       await this.enqueue(routeId, ids);
       return ids.length;
     });
-    this.handing.set(routeId, next);
-    void next.catch(() => {}).finally(() => { if (this.handing.get(routeId) === next) this.handing.delete(routeId); });
+    this.handing.set(routeId, next.then(() => {}, () => {}));
     return next;
   }
 
@@ -285,18 +284,11 @@ export class Deliveries {
         await job.moveToDelayed(Date.now() + Math.max(admission.retryAfterMs, 50), token);
         throw new DelayedError();
       }
-      if (admission.delayMs > 0) await sleep(admission.delayMs);
-      let out;
-      try {
+      const out = await gate.pass(admission, async () => {
         // No audit row, no delivery: personal data leaves the hub only after its row is committed.
         await this.audit.append({ actor: 'hub', subject: row.subject, service, purpose: route.id, outcome: `attempt ${attempt}`, details: { deliveryId: row.id, partner: target.partnerId } });
-        out = await this.component(row.component).deliver({ deliveryId: row.id, municipality: row.municipality ?? '', item: row.payload }, target, { timeoutMs });
-        await gate.settle(admission, 'ok').catch(() => {});
-      } catch (e) {
-        // Only an unreachable, slow or UNAVAILABLE partner counts against it; an answer (even a refusal) shows it alive.
-        await gate.settle(admission, e instanceof ConnectorError ? (e.retryable ? 'failed' : 'ok') : 'neutral').catch(() => {});
-        throw e;
-      }
+        return this.component(row.component).deliver({ deliveryId: row.id, municipality: row.municipality ?? '', item: row.payload }, target, { timeoutMs });
+      });
       if (out.undeliverable !== undefined) {
         // An answer, not a failure: no retry can change it, so it is neither retried nor a dead letter.
         await markDeliveryUndeliverable(db, row.id, attempt, out.undeliverable);

@@ -19,8 +19,10 @@
  * ConnectorError) open it for openMs, during which calls are refused without reaching the partner.
  * Then one process at a time gets a trial call: success closes the circuit, failure reopens it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisClient } from './redis.ts';
 import type { PartnerPolicies } from '../config/partners.ts';
+import { ConnectorError } from '../core/errors.ts';
 
 export const GUARD_MS = 100;
 
@@ -108,6 +110,26 @@ export class PartnerGate {
     if (state === 1) return { ok: false, reason: 'circuit-open', retryAfterMs: ms };
     if (state === 2) return { ok: false, reason: 'rate-limited', retryAfterMs: ms };
     return { ok: true, delayMs: ms, trial: trial === 1, failures };
+  }
+
+  /**
+   * Makes an admitted call: waits its turn, runs `call`, and records how it went. Only an
+   * unreachable, slow or UNAVAILABLE partner (a retryable ConnectorError) counts against it; an
+   * answer, even a refusal, shows it alive; any other error (nothing was sent) is neutral. An error
+   * whose failure opened the circuit leaves with `circuitOpened: true`.
+   */
+  async pass<T>(a: Extract<Admission, { ok: true }>, call: () => Promise<T>): Promise<T> {
+    if (a.delayMs > 0) await sleep(a.delayMs);
+    let out: T;
+    try {
+      out = await call();
+    } catch (e) {
+      const how: Settlement = e instanceof ConnectorError ? (e.retryable ? 'failed' : 'ok') : 'neutral';
+      if (await this.settle(a, how).catch(() => false)) Object.assign(e as object, { circuitOpened: true });
+      throw e;
+    }
+    await this.settle(a, 'ok').catch(() => {});
+    return out;
   }
 
   /**

@@ -1,5 +1,5 @@
 -- The outbox hands its rows to the delivery queue a window at a time (engine/runtime/deliveries.ts,
--- "pump"), not all at once: a load of 65,000 new decisions plans 65,000 notices for an e-address
+-- handOver), not all at once: a load of 65,000 new decisions plans 65,000 notices for an e-address
 -- that takes 20 a second, and a BullMQ job each (and the reconciler re-adding every one of them a
 -- minute) cost as much CPU as the load itself. `enqueued_at` is when a row was handed to the
 -- queue; NULL means it waits in the outbox for a free place in its route's window.

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { startEAddressSimulator, type EAddressSimulator } from '../../connectors/eaddress/sandbox.ts';
 import { hashKey } from '../../engine/http/auth.ts';
 import { call } from '../helpers/api.ts';
-import { KEYS, TEST_PARTNERS } from '../helpers/hub.ts';
+import { EADDRESS_POLICIES, KEYS, TEST_PARTNERS } from '../helpers/hub.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL, type TestDatabase } from '../helpers/env.ts';
 import { spawnHub, stopHub, until, type HubProcess } from '../faults/cluster.ts';
 import { PERIOD, persons, servicesBatch } from './decision-notices-fixture.ts';
@@ -35,8 +35,8 @@ function configDir(ea: EAddressSimulator): string {
     ...(p.municipality ? [`    municipality: "${p.municipality}"`] : []), `    keyHashes: ["${hashKey(KEYS[p.id as keyof typeof KEYS])}"]`]),
   '  - id: portal', '    system: portal', '    keyHashes: []',
   '  - id: eaddress', '    system: eaddress', '    keyHashes: []', `    endpoint: ${ea.url}`, `    notify: { endpoint: ${ea.url}, token: "${ea.token}" }`,
-  // As partners.yaml: the simulator, like VRAA, answers UNAVAILABLE above 20 a second.
-  '    policies: { rateLimit: { perSecond: 20, maxWait: 2s } }'];
+  // As partners.yaml: the simulator, like VRAA, answers UNAVAILABLE above 20 a second. (JSON is YAML.)
+  `    policies: ${JSON.stringify(EADDRESS_POLICIES)}`];
   writeFileSync(join(dir, 'partners.yaml'), yaml.join('\n') + '\n');
   return dir;
 }

@@ -7,6 +7,8 @@ import { createSigningIdentity, type SigningIdentity } from '../../engine/soap/s
 import type { OperatorDef, PartnerDef } from '../../engine/config/types.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL, type TestDatabase } from './env.ts';
 import { Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 
 export const KEYS = {
   'sopa-riga': 'key-sopa-riga-000000000000000000000',
@@ -44,8 +46,9 @@ export const ESERVICE_KEYS = {
  * TEST_PARTNERS plus the e-services' partners: the portal (its assertions verify with
  * `portalCertPem`, the portal simulator's), VSAC, and the e-address when a simulator runs.
  */
-/** partners.yaml's policies for the e-address: the simulator, like VRAA, takes 20 messages a second. */
-export const EADDRESS_POLICIES: PartnerDef['policies'] = { rateLimit: { perSecond: 20, maxWait: '2s' } };
+/** routes/partners.yaml's policies for the e-address (its rate limit: the simulator, like VRAA, takes 20 messages a second). */
+export const EADDRESS_POLICIES: PartnerDef['policies'] = (parseYaml(readFileSync('routes/partners.yaml', 'utf8')) as { partners: PartnerDef[] })
+  .partners.find((p) => p.system === 'eaddress')!.policies;
 
 export function eservicePartners(o: { portalCertPem: string; eaddress?: { endpoint: string; token?: string; policies?: PartnerDef['policies'] }; extra?: PartnerDef[] }): PartnerDef[] {
   return [
