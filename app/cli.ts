@@ -11,7 +11,6 @@ import { keyExpiryWarnings, parseDateTime } from '../engine/config/keys.ts';
 import { hashKey, newKey } from '../engine/http/auth.ts';
 import { createLogger } from '../engine/core/logger.ts';
 import { Hub, type Role } from './hub.ts';
-import { keepYoungGenerationLarge } from './heap.ts';
 import { storeOptionsFromEnv } from '../store/index.ts';
 import { DEFAULT_PREFIX, describeTopology, ensureRedis, redisTopologyFromEnv } from '../engine/runtime/redis.ts';
 
@@ -40,7 +39,6 @@ async function start(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { sandbox: { type: 'boolean', default: false }, role: { type: 'string', default: 'all' } } });
   const role = values.role as Role;
   if (!['all', 'api', 'worker', 'scheduler'].includes(role)) throw new Error(`--role must be all, api, worker or scheduler, not ${role}`);
-  keepYoungGenerationLarge();
   // DATABASE_POOL_MAX, DATABASE_REPLICA_URL… (store/options.ts): a bad value stops the start here.
   const database = storeOptionsFromEnv(process.env, role);
   const logger = createLogger();

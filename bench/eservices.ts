@@ -37,7 +37,6 @@ import { startPortalSimulator } from '../connectors/portal/sandbox.ts';
 import type { FromSystems, ToSystems } from './municipal-systems.ts';
 import { createTestDatabase, testQueuePrefix, REDIS_URL } from '../test/helpers/env.ts';
 import { CpuMeter } from './cpu.ts';
-import { keepYoungGenerationLarge } from '../app/heap.ts';
 
 const KEYS = {
   'sopa-riga': 'bench-es-key-sopa-riga-000000000000',
@@ -104,8 +103,6 @@ const collect = ((): (() => void) => {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
 })();
-// The load generator, as the hub's processes (app/heap.ts): its own scavenges would delay its clock.
-keepYoungGenerationLarge();
 async function quiet(): Promise<void> {
   collect();
   await new Promise((r) => setTimeout(r, 500));

@@ -11,7 +11,6 @@
  *   → { type: 'close' }                              exits when the servers are closed
  */
 import type { OpenApplication } from '../engine/index.ts';
-import { keepYoungGenerationLarge } from '../app/heap.ts';
 import { startSopaApplicationsSimulator, type SopaApplicationsSimulator } from '../connectors/sopa/sandbox.ts';
 import { startLietisApplicationsSimulator, type LietisApplicationsSimulator } from '../connectors/lietis/sandbox.ts';
 
@@ -23,9 +22,6 @@ export type ToSystems =
 export type FromSystems =
   | { type: 'started'; riga: { url: string; token: string }; jelgava: { url: string; token: string }; daugavpils: { url: string; certPem: string } }
   | { type: 'set' };
-
-// As the hub's processes (app/heap.ts): the partners' stand-ins should not stall where the hub does not.
-keepYoungGenerationLarge();
 
 let sims: { riga: SopaApplicationsSimulator; jelgava: SopaApplicationsSimulator; daugavpils: LietisApplicationsSimulator } | undefined;
 const send = (m: FromSystems): void => { process.send!(m); };

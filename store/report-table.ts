@@ -7,8 +7,12 @@ import { BENEFIT_TYPES, OUTCOMES, type Indicators, type MonthlyStatistics } from
 import type { MonthlyChecks } from './checks.ts';
 import { SUBMISSION_KINDS, emptySubmissionFigures, submissionTopics, type SubmissionFigures } from './complaints.ts';
 
-/** How a column's values are to be shown: euro amounts stay decimal strings until a sheet needs numbers. */
-export type ColumnKind = 'text' | 'count' | 'eur' | 'hours';
+/**
+ * How a column's values are to be shown: euro amounts stay decimal strings until a sheet needs
+ * numbers. `number`: a figure whose unit another column of the row names (the state reports'
+ * findings mix persons, households, euro and hours in one column).
+ */
+export type ColumnKind = 'text' | 'count' | 'eur' | 'hours' | 'number';
 
 export interface ReportTable {
   title: string;

@@ -8,7 +8,7 @@
  *   Ministry any municipality's (municipality required).
  * - `PUT /api/v1/state-reports/{year}` `{figures, comments?}`: a municipality submits its own; until
  *   the deadline (calendar.ts) a resubmission is the next version, after it 409.
- * - `GET /api/v1/spolis/state-report-findings?year=YYYY[&format=json|csv]`: the Ministry only.
+ * - `GET /api/v1/spolis/state-report-findings?year=YYYY[&format=json|csv|xlsx]`: the Ministry only.
  *
  * The route (routes/portal-state-reports.yaml) admits the partners at all; each operation then
  * admits its kinds of caller (deny by default). The figures are aggregates, not personal data;
@@ -18,7 +18,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError, isHubError } from '../../engine/core/errors.ts';
 import { PartnerAuth, assertAccess } from '../../engine/http/auth.ts';
-import { sendReadSource } from '../../engine/http/ministry-api.ts';
+import { CONTENT_TYPES, sendReadSource, toXlsx } from '../../engine/http/ministry-api.ts';
 import { municipalityProblem } from '../../engine/validation/municipalities.ts';
 import type { PartnerDef, RouteDef } from '../../engine/config/types.ts';
 import { appendAudit, toCsv } from '../../store/index.ts';
@@ -28,7 +28,7 @@ import { actorOf, assertCaller, type Caller } from '../common/portal-caller.ts';
 import { readCaller, readJsonRequest } from '../common/request.ts';
 import { deadlineOf, isOpen, reportYear } from './calendar.ts';
 import { INVALID, readSubmission } from './figures.ts';
-import { findingsTable } from './findings.ts';
+import { FINDINGS_NOTES, findingsTable } from './findings.ts';
 import { stateReportFindings, stateReportView } from './report.ts';
 import { STATE_REPORT_CONTRACTS as C } from './contract.ts';
 
@@ -130,15 +130,15 @@ export function registerStateReports(app: FastifyInstance, deps: EServiceDeps): 
     assertCaller(caller, ['ministry'], 'read the state report findings');
     const year = reportYear(req.query.year ?? '');
     const format = req.query.format || 'json';
-    if (format !== 'json' && format !== 'csv') throw httpError(400, 'HUB_ERR_REQUEST', `format "${format}" must be json or csv`, 'format');
+    if (format !== 'json' && format !== 'csv' && format !== 'xlsx') throw httpError(400, 'HUB_ERR_REQUEST', `format "${format}" must be json, csv or xlsx`, 'format');
     // A report of the whole country: on the replica when there is one (the answer says where).
     const read = await deps.store.reads.run((db) => stateReportFindings(db, year));
     const f = read.value;
     await audited(caller, `state-reports:${year}`, 'read the state report findings', 'answered', { year, submitted: f.summary.submitted, findings: f.summary.findings });
     sendReadSource(reply, read, req.log);
     if (format === 'json') return f;
-    reply.header('content-type', 'text/csv; charset=utf-8');
-    reply.header('content-disposition', `attachment; filename="spolis-state-report-findings-${year}.csv"`);
-    return reply.send(toCsv(findingsTable(f)));
+    reply.header('content-type', CONTENT_TYPES[format]);
+    reply.header('content-disposition', `attachment; filename="spolis-state-report-findings-${year}.${format}"`);
+    return reply.send(format === 'csv' ? toCsv(findingsTable(f)) : await toXlsx(findingsTable(f), FINDINGS_NOTES));
   });
 }

@@ -60,7 +60,7 @@ export const STATE_REPORT_CONTRACTS = {
   findings: {
     operationId: 'getStateReportFindings', tag: TAG, auth: ['partner'],
     summary: 'The Ministry\'s findings: where submitted figures differ from the records',
-    query: { year: { schema: S.str({ pattern: '^\\d{4}$' }), required: true }, format: { schema: S.oneOf(['json', 'csv'], { default: 'json' }) } },
+    query: { year: { schema: S.str({ pattern: '^\\d{4}$' }), required: true }, format: { schema: S.oneOf(['json', 'csv', 'xlsx'], { default: 'json' }) } },
     responses: {
       200: {
         description: 'Every municipality of the year, submitted or not, with its findings.',

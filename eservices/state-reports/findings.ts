@@ -85,13 +85,21 @@ export interface StateReportFindings {
   municipalities: MunicipalityFindings[];
 }
 
+/** What the XLSX's second sheet says of the findings table. */
+export const FINDINGS_NOTES = [
+  'SPOLIS state report findings: for each municipality, whether it submitted its annual state statistical report on social services and assistance, and each indicator where the submitted figure differs from what the loaded records count at the time of the request.',
+  'records, submitted_value, difference (submitted − records): in the row\'s unit (households, persons, eur, hours); relative_difference: difference ÷ records, empty when the records count 0.',
+  `severity: ${SEVERITY_RULE}.`,
+  'A municipality without findings has one row: "not submitted" or "no differences" in the indicator column.',
+];
+
 /** One row per finding, and one for a municipality with none (not submitted, or no differences). */
 export function findingsTable(f: StateReportFindings): ReportTable {
   const columns: ReportTable['columns'] = [
     { name: 'year', kind: 'count' }, { name: 'atvk', kind: 'text' }, { name: 'municipality', kind: 'text' }, { name: 'submitted', kind: 'text' },
     { name: 'version', kind: 'count' }, { name: 'submitted_at', kind: 'text' }, { name: 'code', kind: 'text' }, { name: 'indicator', kind: 'text' },
-    { name: 'unit', kind: 'text' }, { name: 'records', kind: 'text' }, { name: 'submitted_value', kind: 'text' }, { name: 'difference', kind: 'text' },
-    { name: 'relative_difference', kind: 'text' }, { name: 'severity', kind: 'text' }, { name: 'comment', kind: 'text' },
+    { name: 'unit', kind: 'text' }, { name: 'records', kind: 'number' }, { name: 'submitted_value', kind: 'number' }, { name: 'difference', kind: 'number' },
+    { name: 'relative_difference', kind: 'number' }, { name: 'severity', kind: 'text' }, { name: 'comment', kind: 'text' },
   ];
   const rows: (string | number)[][] = [];
   for (const m of f.municipalities) {

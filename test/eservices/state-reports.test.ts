@@ -6,6 +6,7 @@
  * deadline), with records of the year before and after it that must not count.
  */
 import assert from 'node:assert/strict';
+import ExcelJS from 'exceljs';
 import type { ServiceDecision } from '../../schemas/canonical/model.ts';
 import { startPortalSimulator, type PortalSimulator } from '../../connectors/portal/sandbox.ts';
 import { currentYear } from '../../eservices/state-reports/calendar.ts';
@@ -161,6 +162,24 @@ describe('e-services: the annual state statistical report', function () {
     assert.equal(lines[0], 'year,atvk,municipality,submitted,version,submitted_at,code,indicator,unit,records,submitted_value,difference,relative_difference,severity,comment');
     assert.equal(lines.filter((l) => l.includes(`,${R},`)).length, 5);
     assert.ok(lines.some((l) => l.startsWith(`${Y},${R},`) && l.includes(',R11,') && l.includes(',280.50,300.00,19.50,0.0695,major,')));
+
+    // The same table as a workbook, as the Ministry's other reports: figures are numbers a sheet can sum.
+    const xlsx = await fetch(`${t.url}${FINDINGS}&format=xlsx`, { headers: { authorization: `Bearer ${KEYS['lm-analytics']}` } });
+    assert.equal(xlsx.status, 200);
+    assert.equal(xlsx.headers.get('content-type'), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    assert.match(xlsx.headers.get('content-disposition') ?? '', new RegExp(`spolis-state-report-findings-${Y}\\.xlsx`));
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(await xlsx.arrayBuffer());
+    const [sheet, about] = wb.worksheets;
+    const header = (sheet.getRow(1).values as unknown[]).slice(1);
+    assert.deepEqual(header, lines[0].split(','));
+    const col = (name: string): number => header.indexOf(name) + 1;
+    const rows = Array.from({ length: sheet.rowCount - 1 }, (_, i) => sheet.getRow(i + 2));
+    assert.equal(rows.length, lines.length - 1, 'a row for each row of the CSV');
+    const finding = (code: string): ExcelJS.Row => rows.filter((row) => row.getCell(col('atvk')).value === R && row.getCell(col('code')).value === code)[0];
+    assert.deepEqual(['records', 'submitted_value', 'difference', 'relative_difference', 'severity'].map((c) => finding('R11').getCell(col(c)).value), [280.5, 300, 19.5, 0.0695, 'major']);
+    assert.equal(finding('R14').getCell(col('relative_difference')).value, null, 'no share of a figure of 0: an empty cell, not 0');
+    assert.match(String(about.getRow(3).getCell(1).value), /^severity: major when/);
   });
 
   it('a resubmission before the deadline replaces the report and keeps the earlier version; the same figures again store nothing', async () => {
