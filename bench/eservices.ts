@@ -19,7 +19,7 @@
  * each loop (quiet()). Added at p99: (c) − max((a), (b)) and (d) − (a), medians over --repeat
  * rounds; target ≤ 20 ms.
  */
-import { mkdtempSync, writeFileSync, cpSync, rmSync, mkdirSync, openSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, cpSync, rmSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import http from 'node:http';
 import { tmpdir, cpus } from 'node:os';
@@ -106,6 +106,22 @@ const collect = ((): (() => void) => {
 async function quiet(): Promise<void> {
   collect();
   await new Promise((r) => setTimeout(r, 500));
+}
+
+/**
+ * Whether the kernel's DAMON reclaims memory here (kdamond on): on this VM it samples every 0.5 s,
+ * and the slow requests of a round came in stalls 0.5–1 s apart. One A/B (2026-12-05, same
+ * machine): with it on, application status added 32.7 ms at p99 and /health's own p99 was 3.7 ms;
+ * with it off for the run, 19.1 ms and 2.0 ms. The bench leaves the machine as it is and says so.
+ */
+function damonState(): string {
+  const dir = '/sys/kernel/mm/damon/admin/kdamonds';
+  try {
+    const states = readdirSync(dir).filter((d) => /^\d+$/.test(d)).map((d) => readFileSync(join(dir, d, 'state'), 'utf8').trim());
+    return states.includes('on') ? 'on' : 'off';
+  } catch {
+    return 'absent';
+  }
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -360,7 +376,7 @@ export async function run(argv: string[]): Promise<void> {
       hubCpuNote: 'CPU of the hub processes (threads included), PostgreSQL and Redis per request, medians over rounds; by group also the municipal simulators\' process and the load generator, which share the machine',
       data: { sopaRecordsAccepted: loaded.accepted, tables, queues: queueCount, queueSize: codes.length, personsAsked: persons.length },
       setup: 'hub: --role api + --role worker processes, PostgreSQL, Redis; SOPA (Rīga, Jelgava) and LIETIS (Daugavpils, signed SOAP) simulators: a process of their own; the portal simulator and the load generator: this process; assertions signed before each loop',
-      machine: { cpus: cpus().length, node: process.version },
+      machine: { cpus: cpus().length, node: process.version, damon: damonState() },
     };
     const line = (name: string, w: Series): string => `${name.padEnd(36)} ${String(r2(m(w, 'p50'))).padStart(8)} ${String(r2(m(w, 'p99'))).padStart(8)} ${String(failed[w]).padStart(7)}`;
     process.stdout.write([
@@ -372,6 +388,7 @@ export async function run(argv: string[]): Promise<void> {
       `CPU ms per request (hub processes + PostgreSQL + Redis): applications ${hubCpuMs('applications')}, queue positions ${hubCpuMs('positions')}, health ${hubCpuMs('health')}`,
       ...(['applications', 'positions', 'health'] as Series[]).map((w) => `  ${w} by group: ${Object.entries(groupMedians(w)).map(([k, v]) => `${k} ${v}`).join(', ')}`),
       `${loaded.accepted} SOPA records, ${queueCount} queues × ${codes.length} persons, ${persons.length} persons asked; incomplete application answers: ${incomplete}`,
+      ...(result.machine.damon === 'on' ? ['the kernel\'s DAMON memory reclaim is on (kdamond): its 0.5 s sampling came with stalls here; see damonState() in bench/eservices.ts'] : []),
     ].join('\n') + '\n');
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(`bench/results/eservices-${result.date.slice(0, 10)}.json`, JSON.stringify(result, null, 2) + '\n');
