@@ -110,9 +110,9 @@ async function quiet(): Promise<void> {
 
 /**
  * Whether the kernel's DAMON reclaims memory here (kdamond on): on this VM it samples every 0.5 s,
- * and the slow requests of a round came in stalls 0.5–1 s apart. One A/B (2026-12-05, same
- * machine): with it on, application status added 32.7 ms at p99 and /health's own p99 was 3.7 ms;
- * with it off for the run, 19.1 ms and 2.0 ms. The bench leaves the machine as it is and says so.
+ * and the slow requests of a round came in stalls 0.5–1 s apart. Two A/Bs (2026-12-05, same
+ * machine), application status added at p99 with it on / off: 32.7 / 19.1 ms and 41.0 / 23.9 ms
+ * (README). The bench leaves the machine as it is and says so.
  */
 function damonState(): string {
   const dir = '/sys/kernel/mm/damon/admin/kdamonds';
