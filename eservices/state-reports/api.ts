@@ -137,8 +137,9 @@ export function registerStateReports(app: FastifyInstance, deps: EServiceDeps): 
     await audited(caller, `state-reports:${year}`, 'read the state report findings', 'answered', { year, submitted: f.summary.submitted, findings: f.summary.findings });
     sendReadSource(reply, read, req.log);
     if (format === 'json') return f;
+    const table = findingsTable(f);
     reply.header('content-type', CONTENT_TYPES[format]);
     reply.header('content-disposition', `attachment; filename="spolis-state-report-findings-${year}.${format}"`);
-    return reply.send(format === 'csv' ? toCsv(findingsTable(f)) : await toXlsx(findingsTable(f), FINDINGS_NOTES));
+    return reply.send(format === 'csv' ? toCsv(table) : await toXlsx(table, FINDINGS_NOTES));
   });
 }

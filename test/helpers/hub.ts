@@ -42,13 +42,14 @@ export const ESERVICE_KEYS = {
   vsac: 'key-vsac-0000000000000000000000000000',
 } as const;
 
+/** routes/partners.yaml's policies for the e-address (its rate limit: the simulator, like VRAA, takes 20 messages a second). */
+export const EADDRESS_POLICIES: PartnerDef['policies'] = (parseYaml(readFileSync(new URL('../../routes/partners.yaml', import.meta.url), 'utf8')) as { partners: PartnerDef[] })
+  .partners.find((p) => p.system === 'eaddress')!.policies;
+
 /**
  * TEST_PARTNERS plus the e-services' partners: the portal (its assertions verify with
  * `portalCertPem`, the portal simulator's), VSAC, and the e-address when a simulator runs.
  */
-/** routes/partners.yaml's policies for the e-address (its rate limit: the simulator, like VRAA, takes 20 messages a second). */
-export const EADDRESS_POLICIES: PartnerDef['policies'] = (parseYaml(readFileSync('routes/partners.yaml', 'utf8')) as { partners: PartnerDef[] })
-  .partners.find((p) => p.system === 'eaddress')!.policies;
 
 export function eservicePartners(o: { portalCertPem: string; eaddress?: { endpoint: string; token?: string; policies?: PartnerDef['policies'] }; extra?: PartnerDef[] }): PartnerDef[] {
   return [
