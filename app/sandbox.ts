@@ -70,7 +70,9 @@ export async function startSandboxPartners(hubCertPem: string): Promise<SandboxP
     pmlp.startPmlpSimulator({ hubCertPem }),
     eaddress.startEAddressSimulator({}),
   ]);
-  // The example batch's person has an application still open in Rīga and one in Daugavpils.
+  // The example batch's person has an application still open in Rīga, and one in Daugavpils that
+  // the status shows only until the batch is pushed: from then on the hub knows the person's
+  // municipality (Rīga decided about them) and asks only it, not every municipality.
   const open = (id: string, appliedFor: OpenApplication['appliedFor']): Record<string, OpenApplication[]> =>
     ({ [SANDBOX_APPLICANT]: [{ applicationId: id, receivedOn: '2026-11-20', appliedFor, state: 'IN_REVIEW', expectedDecisionBy: '2026-12-20' }] });
   const [sr, sj, la] = await Promise.all([
@@ -216,7 +218,7 @@ async function eserviceInstructions(url: string, partners: PartnerDef[], keys: M
       contact: { email: 'info@aprupe.lv', phone: '+371 67000000' },
     }),
     `curl -sS '${url}/api/v1/providers?service=HOME_CARE&municipality=0001000'; echo   # the Ministry approves first: POST /api/v1/providers/applications/{id}/decision with the lm-analytics key, {"decision":"approve","validFrom":"…"}`,
-    '2. a person asks for the status of their applications in every municipality (push the example SOPA batch first), and the notices their e-address got:',
+    '2. a person asks for the status of their applications in every municipality of theirs (push the example SOPA batch first: Rīga decided about them, so only Rīga is asked), and the notices their e-address got:',
     await asPortal(person, 'GET', '/api/v1/persons/me/applications'),
     await asPortal(person, 'GET', '/api/v1/persons/me/decision-notices'),
     '3. Rīga reports a queue for home care; the person asks for their positions:',

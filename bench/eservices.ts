@@ -8,6 +8,9 @@
  * the portal's assertions come from a simulator in this one, which is otherwise the load generator. The store holds a generated SOPA month of --records (20,000)
  * records pushed through the load API, and --queues (4) queue snapshots of --queue-size (2,000)
  * persons each, reported with `PUT /api/v1/service-queues/{id}`; person reads are index probes.
+ * Rīga decided about every person asked; a fifth have moved to Daugavpils and a seventh to Jelgava
+ * (PMLP's changes, in the store), so a status asks Rīga's SOPA and, for those, LIETIS or Jelgava's
+ * SOPA: 1.34 municipal systems a status (printed as measured from the answers).
  *
  * Each round runs four open loops at --rate for --lead-in (1) + --seconds (10) s (latency from each
  * request's scheduled instant, as bench/query.ts; the lead-in's requests are sent but not counted:
@@ -275,13 +278,21 @@ export async function run(argv: string[]): Promise<void> {
       if (r.status !== 201) throw new Error(`queue ${queueId}: ${r.status} ${await r.text()}`);
     }
     say(`${loaded.accepted} records accepted, ${codes.length} persons in ${queueCount} queues`);
+    // The persons asked about: Rīga decided about each of them (the SOPA month); a fifth have since
+    // moved to Daugavpils and a seventh to Jelgava, as PMLP's changes say, so the hub asks those
+    // municipalities' systems about them too (eservices/applications/whom-to-ask.ts).
+    const persons = codes.slice(0, personCount);
+    const moved = persons.flatMap((p, i) => [...(i % 5 === 0 ? [[p, '0002000']] : []), ...(i % 7 === 3 ? [[p, '0003000']] : [])]);
+    await pgc.query(
+      `INSERT INTO person_register_change (change_id, person_code, kind, effective_on, municipality, recorded_at, source)
+       SELECT 'bench-' || x.ord, x.code, 'RESIDENCE', DATE '2026-11-01', x.atvk, now(), 'push' FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(code, atvk, ord)`,
+      [moved.map((m) => m[0]), moved.map((m) => m[1])]);
     // Autovacuum would come by for the freshly loaded tables during the first round (a 150–250 ms
     // stall of every series seen there): the store is vacuumed and analyzed before anything is measured.
     await pgc.query('VACUUM ANALYZE');
     await pgc.end();
 
-    // The persons asked about; a third of them have open applications in Rīga, a fifth in Daugavpils.
-    const persons = codes.slice(0, personCount);
+    // A third of the persons have open applications in Rīga; those who moved to Daugavpils have one there.
     await tell({
       type: 'applications',
       riga: persons.flatMap((p, i) => (i % 3 === 0 ? [[p, [open(`RIX-IES-2026-${i}`, { kind: 'benefit', benefitType: 'HOUSING' }, 'IN_REVIEW')]] as [string, OpenApplication[]]] : [])),
@@ -294,9 +305,15 @@ export async function run(argv: string[]): Promise<void> {
     const presign = (path: string, count: number): Promise<string[]> =>
       Promise.all(Array.from({ length: count }, (_, i) => portal.assertion({ personCode: persons[i % persons.length] }, 'GET', path)));
     let incomplete = 0;
+    /** Municipal systems in the application answers (their `sources`), to say how many each status asked. */
+    let sourcesSeen = 0;
+    let statuses = 0;
     const viaHub = (path: string, assertions: string[]): Ask => async (i) => {
       const body = await request(url + path, 'GET', { authorization: `Bearer ${KEYS.portal}`, 'portal-assertion': assertions[i] });
-      if (path === APPLICATIONS && !body.includes('"complete":true')) incomplete++;
+      if (path !== APPLICATIONS) return;
+      if (!body.includes('"complete":true')) incomplete++;
+      statuses++;
+      sourcesSeen += body.split('"basis":').length - 1;
     };
     const health: Ask = async () => { await request(`${url}/health`, 'GET', {}); };
     const sopaDirect: Ask = async (i) => {
@@ -311,6 +328,8 @@ export async function run(argv: string[]): Promise<void> {
     await openLoop(viaHub(APPLICATIONS, await presign(APPLICATIONS, warm)), rate, 2);
     await openLoop(viaHub(POSITIONS, await presign(POSITIONS, warm)), rate, 2);
     incomplete = 0;
+    sourcesSeen = 0;
+    statuses = 0;
 
     type Series = 'health' | 'sopa' | 'applications' | 'positions';
     const rounds: Record<Series, Loop>[] = [];
@@ -368,10 +387,11 @@ export async function run(argv: string[]): Promise<void> {
         targetMs: TARGET_P99_MS,
       },
       incompleteApplicationAnswers: incomplete,
+      municipalSystemsPerStatus: r2(sourcesSeen / statuses),
       hubCpuMsPerRequest: Object.fromEntries((Object.keys(cpuByGroup) as Series[]).map((w) => [w, hubCpuMs(w)])),
       cpuMsPerRequestByGroup: Object.fromEntries((Object.keys(cpuByGroup) as Series[]).map((w) => [w, groupMedians(w)])),
       hubCpuNote: 'CPU of the hub processes (threads included), PostgreSQL and Redis per request, medians over rounds; by group also the municipal simulators\' process and the load generator, which share the machine',
-      data: { sopaRecordsAccepted: loaded.accepted, tables, queues: queueCount, queueSize: codes.length, personsAsked: persons.length },
+      data: { sopaRecordsAccepted: loaded.accepted, tables, queues: queueCount, queueSize: codes.length, personsAsked: persons.length, personsMoved: { daugavpils: moved.filter((m) => m[1] === '0002000').length, jelgava: moved.filter((m) => m[1] === '0003000').length } },
       setup: 'hub: --role api + --role worker processes, PostgreSQL, Redis; SOPA (Rīga, Jelgava) and LIETIS (Daugavpils, signed SOAP) simulators: a process of their own; the portal simulator and the load generator: this process; assertions signed before each round, the generator\'s garbage collected before each loop',
       machine: { cpus: cpus().length, node: process.version, damon: damonState() },
     };
@@ -384,7 +404,7 @@ export async function run(argv: string[]): Promise<void> {
       `added at p99: applications (c − max(a, b)) ${r2(addedApplications)} ms ${verdict(addedApplications, 'applications')}; queue positions (d − a) ${r2(addedPositions)} ms ${verdict(addedPositions, 'positions')} (target ≤ ${TARGET_P99_MS} ms)`,
       `CPU ms per request (hub processes + PostgreSQL + Redis): applications ${hubCpuMs('applications')}, queue positions ${hubCpuMs('positions')}, health ${hubCpuMs('health')}`,
       ...(['applications', 'positions', 'health'] as Series[]).map((w) => `  ${w} by group: ${Object.entries(groupMedians(w)).map(([k, v]) => `${k} ${v}`).join(', ')}`),
-      `${loaded.accepted} SOPA records, ${queueCount} queues × ${codes.length} persons, ${persons.length} persons asked; incomplete application answers: ${incomplete}`,
+      `${loaded.accepted} SOPA records, ${queueCount} queues × ${codes.length} persons, ${persons.length} persons asked (${moved.length} moves to Daugavpils or Jelgava); municipal systems per status ${r2(sourcesSeen / statuses)}; incomplete application answers: ${incomplete}`,
       ...(result.machine.damon === 'on' ? ['the kernel\'s DAMON memory reclaim is on (kdamond): its 0.5 s sampling came with stalls here; see damonState() in bench/eservices.ts'] : []),
     ].join('\n') + '\n');
     mkdirSync('bench/results', { recursive: true });

@@ -6,6 +6,10 @@
  * assistant's own code is not the person's application). Benefits and assistant months come one
  * row per month and are summed up per decision: the person asked once, the municipality decided
  * once.
+ *
+ * The same read gives the person's declared residence today, as PMLP's changes hold it
+ * (store/person-register.ts): with the municipalities of the decisions, it says which municipal
+ * systems are asked for the person's open applications (eservices/applications/whom-to-ask.ts).
  */
 import type { Db } from './db.ts';
 import type { Source } from '../schemas/canonical/model.ts';
@@ -42,14 +46,22 @@ export interface DecidedApplication {
 const D = (c: string): string => `to_char(${c}, 'YYYY-MM-DD')`;
 const M = (c: string): string => `to_char(${c}, 'YYYY-MM')`;
 
+/** What the store knows of a person for the status of their applications. */
+export interface PersonApplications {
+  /** Every decision about the person, newest first. */
+  decided: DecidedApplication[];
+  /** The ATVK of the person's declared residence today, when PMLP's changes in the store hold one. */
+  residence?: string;
+}
+
 interface Row {
-  kind: DecidedKind; municipality: string; source: Source; decision_id: string; code: string; outcome: DecidedApplication['outcome'];
+  kind: DecidedKind | 'residence'; municipality: string; source: Source; decision_id: string; code: string; outcome: DecidedApplication['outcome'];
   decision_date: string | null; period_from: string; period_to: string | null; months: number | null; amount: string | null;
   volume_amount: string | null; volume_unit: string | null; granted: string | null; used: string | null;
 }
 
-/** Every decision about `personCode` (11 digits), newest first. */
-export async function decidedApplications(db: Db, personCode: string): Promise<DecidedApplication[]> {
+/** Every decision about `personCode` (11 digits), newest first, and where the person lives today. */
+export async function personApplications(db: Db, personCode: string): Promise<PersonApplications> {
   const r = await db.query<Row>(
     `SELECT * FROM (
      SELECT 'household-status' AS kind, h.municipality, h.source, h.decision_id, h.status AS code, 'GRANTED' AS outcome,
@@ -78,12 +90,22 @@ export async function decidedApplications(db: Db, personCode: string): Promise<D
        FROM assistant_month a
       WHERE a.person_code = $1
       GROUP BY a.municipality, a.source, a.decision_id
+     UNION ALL
+     -- In the same statement, not a second one: this read is on every status request, and a round
+     -- trip costs more than the probe. The newest residence in force today (Latvia's day), as
+     -- person-register.ts reads it for the checks.
+     (SELECT 'residence', c.municipality, NULL, NULL, NULL, NULL, NULL, to_char(c.effective_on, 'YYYY-MM-DD'), NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM person_register_change c
+       WHERE c.person_code = $1 AND c.kind = 'RESIDENCE' AND c.effective_on <= (now() AT TIME ZONE 'Europe/Riga')::date
+       ORDER BY c.effective_on DESC, c.recorded_at DESC, c.change_id DESC
+       LIMIT 1)
      ) d
      -- Newest first; an assistant month, which has no decision date, by its first month.
      ORDER BY coalesce(d.decision_date, d.period_from) DESC, d.municipality, d.source, d.decision_id`,
     // On every status request: planned once per connection (four index probes whatever the person).
     [personCode], { prepare: true });
-  return r.rows.map((x) => ({
+  const residence = r.rows.find((x) => x.kind === 'residence')?.municipality;
+  const decided = r.rows.filter((x): x is Row & { kind: DecidedKind } => x.kind !== 'residence').map((x): DecidedApplication => ({
     kind: x.kind, municipality: x.municipality, source: x.source, decisionId: x.decision_id, code: x.code, outcome: x.outcome,
     ...(x.decision_date ? { decisionDate: x.decision_date } : {}),
     period: { from: x.period_from, ...(x.period_to ? { to: x.period_to } : {}) },
@@ -92,4 +114,5 @@ export async function decidedApplications(db: Db, personCode: string): Promise<D
     ...(x.volume_amount !== null && x.volume_unit !== null ? { volume: { amount: x.volume_amount, unit: x.volume_unit } } : {}),
     ...(x.granted !== null && x.used !== null ? { hours: { granted: x.granted, used: x.used } } : {}),
   }));
+  return { decided, ...(residence ? { residence } : {}) };
 }

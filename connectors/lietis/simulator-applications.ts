@@ -44,8 +44,10 @@ export interface LietisApplicationsSimulator {
   applications: Map<string, OpenApplication[]>;
   switches: OutageSwitches;
   stats: LietisApplicationsStats;
+  /** Persons asked about, in order (personal codes; test equipment, never logged). */
+  asked: string[];
   refuseConnections(on: boolean): Promise<void>;
-  /** Default switches, zero stats, forgotten RequestIds; the applications stay. */
+  /** Default switches, zero stats, nobody asked, forgotten RequestIds; the applications stay. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -63,11 +65,12 @@ export async function startLietisApplicationsSimulator(opts: LietisApplicationsS
 
   const sim: LietisApplicationsSimulator = {
     url: '', certPem: identity.certPem, municipality: opts.municipality ?? '0002000', applications: new Map(Object.entries(opts.applications ?? {})),
-    switches: defaultSwitches(), stats: emptyStats(),
+    switches: defaultSwitches(), stats: emptyStats(), asked: [],
     refuseConnections: (on) => server.refuseConnections(on),
     reset() {
       sim.switches = defaultSwitches();
       sim.stats = emptyStats();
+      sim.asked = [];
       seen.clear();
     },
     close: () => server.close(),
@@ -93,6 +96,7 @@ export async function startLietisApplicationsSimulator(opts: LietisApplicationsS
       }
       if (seen.conflicts('hub', r.requestId, accepted.payload!)) throw new Fault('INVALID_REQUEST', `RequestId ${r.requestId} was already used for another request; use a new RequestId for a new request`);
       sim.stats.answered++;
+      sim.asked.push(r.personCode);
       answer(res, 200, openApplicationsResponse({ municipality: sim.municipality, applications: sim.applications.get(r.personCode) ?? [] }));
     } catch (e) {
       if (!(e instanceof Fault)) throw e;

@@ -2,22 +2,25 @@
  * `GET /api/v1/persons/me/applications` (docs/partners/portal-applications.md): the status of a
  * person's applications for social assistance and services in every municipality, for the person
  * the portal's assertion names and nobody else. Decided applications come from the loaded
- * decisions; open ones from each municipality's own system, asked at the same time as the store is
- * read (municipal-systems.ts). A municipality that does not answer costs its open applications,
- * never the answer: the person gets 200 with `complete: false` and the municipality `unavailable`.
- * Every call to a municipal system and the answer itself are audit rows before the answer leaves.
+ * decisions; open ones from the systems of the municipalities the person belongs to (where they
+ * have declared residence, and every one that decided about them: whom-to-ask.ts), asked once the
+ * store has said which (municipal-systems.ts). A municipality that does not answer costs its open
+ * applications, never the answer: the person gets 200 with `complete: false` and the municipality
+ * `unavailable`. Every call to a municipal system and the answer itself are audit rows before the
+ * answer leaves.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError, httpError } from '../../engine/core/errors.ts';
 import { assertAccess } from '../../engine/http/auth.ts';
 import { municipalities } from '../../engine/validation/municipalities.ts';
-import { decidedApplications } from '../../store/applications.ts';
+import { personApplications } from '../../store/applications.ts';
 import type { AuditEntry } from '../../store/audit.ts';
 import { routeAt, type EServiceDeps } from '../common/deps.ts';
 import { actorOf, assertCaller } from '../common/portal-caller.ts';
 import { readCaller } from '../common/request.ts';
 import { MunicipalSystems, type SourceAnswer } from './municipal-systems.ts';
 import { applicationStatus } from './status.ts';
+import { whomToAsk } from './whom-to-ask.ts';
 import { APPLICATIONS_CONTRACT } from './contract.ts';
 
 export const APPLICATIONS_PATH = '/api/v1/persons/me/applications';
@@ -53,21 +56,14 @@ export function registerApplications(app: FastifyInstance, deps: EServiceDeps): 
     }
     const t0 = performance.now();
     const purpose = `the person's own application status (portal request ${caller.requestId})`;
-    let askedMs = 0;
-    const asked = systems.ask({ personCode: caller.personCode, portalRequestId: caller.requestId, purpose }).finally(() => { askedMs = performance.now() - t0; });
-    let decided: Awaited<ReturnType<typeof decidedApplications>>;
-    try {
-      decided = await decidedApplications(deps.store.db, caller.personCode);
-    } catch (e) {
-      // The municipalities were asked all the same: their calls are audited before the error leaves.
-      await audited(deps.audit.appendAll(callRows(await asked)));
-      throw e;
-    }
+    // The store first: it says which municipalities are the person's, and only those are asked.
+    const person = await personApplications(deps.store.db, caller.personCode);
     const storeMs = performance.now() - t0;
-    const answers = await asked;
+    const answers = await systems.ask({ personCode: caller.personCode, portalRequestId: caller.requestId, purpose }, whomToAsk(person));
+    const askedMs = performance.now() - t0 - storeMs;
     const tAudit = performance.now();
-    const status = applicationStatus(caller.requestId, decided, answers, nameOf);
-    const unavailable = status.sources.filter((s) => s.openApplications === 'unavailable').map((s) => s.partner);
+    const status = applicationStatus(caller.requestId, person.decided, answers, nameOf);
+    const unavailable = status.sources.filter((s) => s.openApplications === 'unavailable').map((s) => s.partner ?? s.municipality);
     // The calls' rows and the answer's in one commit: one that cannot be written withholds the answer.
     await audited(deps.audit.appendAll([...callRows(answers), {
       actor: actorOf(caller), subject: caller.personCode, service: SERVICE, purpose, outcome: status.complete ? 'answered' : 'answered-partial',
@@ -75,7 +71,7 @@ export function registerApplications(app: FastifyInstance, deps: EServiceDeps): 
     }]));
     // The person stays out of the log: the request id ties this line to the audit row.
     deps.logger.info({ eservice: SERVICE, requestId: caller.requestId, decided: status.decided.length, open: status.open.length, unavailable, ms: Math.round(performance.now() - t0),
-      // Where the time went, for the operator: the store read, the slowest municipal system, the audit commit.
+      // Where the time went, for the operator: the store read, the slowest municipal system asked, the audit commit.
       phasesMs: { store: Math.round(storeMs), municipalities: Math.round(askedMs), audit: Math.round(performance.now() - tAudit) } }, 'application status');
     return status;
   });

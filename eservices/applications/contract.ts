@@ -29,14 +29,17 @@ const APPLICATION_STATUS: JsonSchema = S.obj({
     municipality: S.atvk(), municipalityName: S.str(), applicationId: S.str(), receivedOn: S.date(), appliedFor: APPLIED_FOR, state: S.oneOf(APPLICATION_STATES),
   }, { expectedDecisionBy: S.date() })),
   sources: S.arr(S.obj({
-    municipality: S.atvk(), municipalityName: S.str(), partner: S.str(), system: S.str(), openApplications: S.oneOf(['answered', 'unavailable', 'decided-only']),
-  }, { reason: S.str() })),
+    municipality: S.atvk(), municipalityName: S.str(), openApplications: S.oneOf(['answered', 'unavailable', 'decided-only']),
+    basis: S.arr(S.oneOf(['declared-residence', 'decisions', 'no-known-municipality']), {
+      description: 'Why the municipality was asked: the person\'s declared residence, its decisions about the person, or (alone) the hub knows of no municipality of the person\'s and asked every connected one.',
+    }),
+  }, { partner: S.str(), system: S.str(), reason: S.str() }, { description: 'One per municipality of the person\'s (absent partner and system: not connected to the hub).' })),
 }, {}, { $id: 'eservices/application-status', title: 'ApplicationStatus' });
 
 export const APPLICATIONS_CONTRACT: RouteContract = {
   operationId: 'getMyApplications', tag: 'eservices-applications', auth: ['portal'],
   summary: 'The person\'s applications in every municipality: decided and open',
-  description: 'For the person the Portal-Assertion names (act: person), and nobody else. No query parameters. A municipality that does not answer makes the answer `complete: false`, not an error.',
+  description: 'For the person the Portal-Assertion names (act: person), and nobody else. No query parameters. Open applications are asked of the municipality of the person\'s declared residence and of every municipality that decided about them (every connected one when the hub knows of none). A municipality that does not answer makes the answer `complete: false`, not an error.',
   responses: { 200: { description: 'The status.', schema: APPLICATION_STATUS } },
   errors: [400, 401, 403, 429, 503],
 };

@@ -1,11 +1,12 @@
 /**
  * The municipal systems a person's application status asks (docs/partners/portal-applications.md):
- * every municipal partner of partners.yaml, each with how its open applications are learnt. A SOPA
- * or LIETIS partner with an `endpoint` is asked through the `call:` step of its system in the
- * route, within the step's timeout (capped by the partner's own, policies.timeout); GVS has no
- * online interface, and a partner without an endpoint is not connected: both show decided
- * applications only. All are asked at once, and one that fails or is slow costs the person that
- * municipality's open applications, never the answer.
+ * those of the municipalities whom-to-ask.ts names for the person, each with how its open
+ * applications are learnt. A SOPA or LIETIS partner with an `endpoint` is asked through the `call:`
+ * step of its system in the route, within the step's timeout (capped by the partner's own,
+ * policies.timeout); GVS has no online interface, and a partner without an endpoint is not
+ * connected: both show decided applications only, as does a municipality of the person's that
+ * partners.yaml does not know. All are asked at once, and one that fails or is slow costs the
+ * person that municipality's open applications, never the answer.
  *
  * A partner that failed `policies.circuitBreaker.failures` times in a row (unreachable, slow,
  * unavailable) is not asked for `openSeconds`, then once more: a person should not wait for a
@@ -23,6 +24,7 @@ import { municipalities } from '../../engine/validation/municipalities.ts';
 import type { OpenApplication } from '../../schemas/canonical/model.ts';
 import type { AuditEntry } from '../../store/audit.ts';
 import type { EServiceDeps } from '../common/deps.ts';
+import type { AskBasis, WhomToAsk } from './whom-to-ask.ts';
 
 /** The systems municipalities report from (schemas/classifiers/municipalities.json). */
 const MUNICIPAL_SYSTEMS = ['sopa', 'lietis', 'gvs'];
@@ -31,8 +33,11 @@ const MUNICIPAL_SYSTEMS = ['sopa', 'lietis', 'gvs'];
 export interface SourceReport {
   municipality: string;
   municipalityName: string;
-  partner: string;
-  system: string;
+  /** Absent for a municipality of the person's that has no partner in partners.yaml. */
+  partner?: string;
+  system?: string;
+  /** Why the municipality is in the answer (whom-to-ask.ts). */
+  basis: AskBasis[];
   /**
    * answered: its open applications are in the answer; unavailable: it was to be asked and gave no
    * usable answer (it may hold open applications the answer lacks); decided-only: it has no online
@@ -89,10 +94,11 @@ const envToken = (t: string | undefined): string | undefined => (t?.startsWith('
 
 export class MunicipalSystems {
   private readonly sources: Source[] = [];
+  private readonly names = municipalities();
 
   constructor(route: RouteDef, private readonly deps: EServiceDeps) {
     const steps = route.steps.filter((s): s is CallStep => 'call' in s);
-    const names = municipalities();
+    const names = this.names;
     for (const p of deps.partners) {
       if (!MUNICIPAL_SYSTEMS.includes(p.system) || !p.municipality) continue;
       const policies = partnerPolicies(p);
@@ -128,17 +134,30 @@ export class MunicipalSystems {
   }
 
   /**
-   * Every municipal system's answer for one person, in partners.yaml's order. Each call made carries
-   * its audit row: the caller writes them in the same group commit as the answer's own row, so a
-   * status costs one wait for the audit chain, not two.
+   * The answers of the municipal systems `whom` names for one person, in partners.yaml's order,
+   * then the person's municipalities that no partner serves. Each call made carries its audit row:
+   * the caller writes them in the same group commit as the answer's own row, so a status costs one
+   * wait for the audit chain, not two.
    */
-  async ask(ctx: AskContext): Promise<SourceAnswer[]> {
-    return Promise.all(this.sources.map((s) => this.askOne(s, ctx)));
+  async ask(ctx: AskContext, whom: WhomToAsk): Promise<SourceAnswer[]> {
+    const every: AskBasis[] = ['no-known-municipality'];
+    const asked = this.sources.flatMap((s) => {
+      const basis = whom === 'every-connected' ? every : whom.get(s.municipality);
+      return basis ? [this.askOne(s, ctx, basis)] : [];
+    });
+    const unserved = whom === 'every-connected' ? [] : [...whom].filter(([m]) => !this.sources.some((s) => s.municipality === m)).map(([municipality, basis]): SourceAnswer => ({
+      report: {
+        municipality, municipalityName: this.names.get(municipality)?.name ?? municipality, basis, openApplications: 'decided-only',
+        reason: 'this municipality\'s system is not connected to the hub: decided applications only',
+      },
+      applications: [],
+    }));
+    return [...await Promise.all(asked), ...unserved];
   }
 
-  private async askOne(s: Source, ctx: AskContext): Promise<SourceAnswer> {
+  private async askOne(s: Source, ctx: AskContext, basis: AskBasis[]): Promise<SourceAnswer> {
     const report = (openApplications: SourceReport['openApplications'], reason?: string): SourceReport => ({
-      municipality: s.municipality, municipalityName: s.name, partner: s.partner.id, system: s.partner.system, openApplications, ...(reason ? { reason } : {}),
+      municipality: s.municipality, municipalityName: s.name, partner: s.partner.id, system: s.partner.system, basis, openApplications, ...(reason ? { reason } : {}),
     });
     if (!s.call || !s.spec) return { report: report(s.notAsked!.as, s.notAsked!.reason), applications: [] };
     const b = s.breaker;

@@ -18,11 +18,12 @@ import { ESERVICE_KEYS, KEYS, eservicePartners, startTestHub, testSigningIdentit
 import { pushLoad } from '../helpers/api.ts';
 import { builtinRegistry } from '../../app/components.ts';
 import { lintConfig } from '../../engine/config/loader.ts';
+import { storeRegisterChanges } from '../../store/person-register.ts';
 
 const PATH = '/api/v1/persons/me/applications';
 /** Anna Bērziņa of the SOPA example; the LIETIS example is rewritten so that she has decisions in Daugavpils too. */
 const ANNA = '16117519997';
-/** A member of Anna's household in Rīga: the household's status is his too, Anna's benefits are not. */
+/** A member of Anna's household in Rīga: the household's status is his too, Anna's benefits are not. He has declared residence in Ogre, whose system is not connected. */
 const JANIS = '05091515731';
 /** A valid code the loads never name. */
 const NOBODY = '32345678901';
@@ -37,7 +38,7 @@ interface Status {
   complete: boolean;
   decided: { municipality: string; municipalityName: string; decisionId: string; appliedFor: Record<string, string>; outcome: string; decisionDate?: string; period: { from: string; to?: string }; months?: number; amount?: string; volume?: unknown; assistant?: unknown }[];
   open: (OpenApplication & { municipality: string; municipalityName: string })[];
-  sources: { municipality: string; partner: string; system: string; openApplications: string; reason?: string }[];
+  sources: { municipality: string; municipalityName: string; partner?: string; system?: string; basis: string[]; openApplications: string; reason?: string }[];
 }
 
 describe('e-service: application status (GET /api/v1/persons/me/applications)', function () {
@@ -73,6 +74,14 @@ describe('e-service: application status (GET /api/v1/persons/me/applications)', 
     t = await startTestHub({ partners });
     assert.equal((await pushLoad(t.url, KEYS['sopa-riga'], { source: 'sopa', municipality: '0001000', period: '2026-10' }, [SOPA_EXAMPLE])).records.accepted, 5);
     assert.equal((await pushLoad(t.url, KEYS['lietis-daugavpils'], { source: 'lietis', municipality: '0002000', period: '2026-10' }, [LIETIS_EXAMPLE], 'application/xml; charset=windows-1257')).records.accepted, 4);
+    // PMLP's changes as the feed brings them: Anna moved from Rīga to Jelgava (and has a move to
+    // Tukums declared for a day far ahead, not in force yet); Jānis lives in Ogre.
+    const residence = (changeId: string, personCode: string, municipality: string, effectiveOn: string) =>
+      ({ changeId, personCode, kind: 'RESIDENCE' as const, municipality, effectiveOn, recordedAt: `${effectiveOn}T08:00:00.000Z` });
+    await storeRegisterChanges(t.hub.store.db, [
+      residence('C-1', ANNA, '0001000', '2024-03-01'), residence('C-2', ANNA, '0003000', '2026-11-01'), residence('C-3', ANNA, '0052000', '2099-01-01'),
+      residence('C-4', JANIS, '0040000', '2025-05-05'),
+    ], 'push');
   });
   after(async () => {
     await t?.stop();
@@ -82,7 +91,7 @@ describe('e-service: application status (GET /api/v1/persons/me/applications)', 
     for (const s of [riga, jelgava, daugavpils]) s.reset();
   });
 
-  it('answers a person\'s decided applications of both municipalities and the open ones of every connected system', async () => {
+  it('answers a person\'s decided applications of both municipalities and the open ones of every municipality of hers', async () => {
     const r = await ask(ANNA);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const s = r.body;
@@ -109,10 +118,33 @@ describe('e-service: application status (GET /api/v1/persons/me/applications)', 
       { municipality: '0001000', municipalityName: 'Rīga', applicationId: 'RIX-IES-2026-0815', receivedOn: '2026-11-20', appliedFor: { kind: 'benefit', benefitType: 'HOUSING' }, state: 'IN_REVIEW', expectedDecisionBy: '2026-12-18' },
       { municipality: '0003000', municipalityName: 'Jelgava', applicationId: 'JEL-2026-77', receivedOn: '2026-11-02', appliedFor: { kind: 'household-status', status: 'LOW_INCOME' }, state: 'REGISTERED' },
     ]);
-    assert.deepEqual(s.sources.map((x) => [x.partner, x.openApplications]), [
-      ['sopa-riga', 'answered'], ['sopa-jelgava', 'answered'], ['lietis-daugavpils', 'answered'], ['gvs-tukums', 'decided-only'],
+    // Rīga and Daugavpils decided about her, Jelgava is where she lives now; Tukums (a move not in force yet) is not asked.
+    assert.deepEqual(s.sources.map((x) => [x.partner, x.openApplications, x.basis.join('+')]), [
+      ['sopa-riga', 'answered', 'decisions'], ['sopa-jelgava', 'answered', 'declared-residence'], ['lietis-daugavpils', 'answered', 'decisions'],
     ]);
-    assert.match(s.sources[3].reason!, /GVS has no online interface: decided applications only/);
+    assert.deepEqual([riga.asked, jelgava.asked, daugavpils.asked], [[ANNA], [ANNA], [ANNA]]);
+  });
+
+  it('asks no municipality that neither decided about the person nor is their residence, and lists one not connected', async () => {
+    const j = await ask(JANIS);
+    assert.equal(j.status, 200, JSON.stringify(j.body));
+    assert.deepEqual(j.body.sources, [
+      { municipality: '0001000', municipalityName: 'Rīga', partner: 'sopa-riga', system: 'sopa', basis: ['decisions'], openApplications: 'answered' },
+      { municipality: '0040000', municipalityName: 'Ogres novads', basis: ['declared-residence'], openApplications: 'decided-only', reason: 'this municipality\'s system is not connected to the hub: decided applications only' },
+    ]);
+    assert.equal(j.body.complete, true, 'a municipality without an online interface does not make the answer incomplete');
+    // Jelgava and Daugavpils never learn that Jānis asked, nor his code.
+    assert.deepEqual([riga.asked, jelgava.asked, daugavpils.asked], [[JANIS], [], []]);
+
+    // A person the hub knows nothing of: every connected municipality is asked, since any could hold an application.
+    const n = await ask(NOBODY);
+    assert.equal(n.status, 200);
+    assert.deepEqual(n.body.sources.map((x) => [x.partner, x.openApplications, x.basis.join('+')]), [
+      ['sopa-riga', 'answered', 'no-known-municipality'], ['sopa-jelgava', 'answered', 'no-known-municipality'],
+      ['lietis-daugavpils', 'answered', 'no-known-municipality'], ['gvs-tukums', 'decided-only', 'no-known-municipality'],
+    ]);
+    assert.match(n.body.sources[3].reason!, /GVS has no online interface: decided applications only/);
+    assert.deepEqual([riga.asked, jelgava.asked, daugavpils.asked], [[JANIS, NOBODY], [NOBODY], [NOBODY]]);
   });
 
   it('answers 200 without the open applications of a municipality that is down and of one that is silent, and says which', async () => {

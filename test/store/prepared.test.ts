@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { openStore, type Store } from '../../store/index.ts';
-import { decidedApplications } from '../../store/applications.ts';
+import { personApplications } from '../../store/applications.ts';
 import { AuditWriter } from '../../engine/runtime/audit-writer.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/env.ts';
 
@@ -26,7 +26,7 @@ describe('prepared statements of the hot paths', function () {
       try {
         const audit = new AuditWriter(store.db);
         for (let i = 0; i < 3; i++) {
-          assert.deepEqual(await decidedApplications(store.db, '16117519997'), []);
+          assert.deepEqual(await personApplications(store.db, '16117519997'), { decided: [] });
           await audit.append({ actor: 'test', subject: '16117519997', service: 'eservice:application-status', outcome: 'answered' });
         }
         const named = await preparedOn(store);
