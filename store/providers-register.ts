@@ -75,6 +75,19 @@ export async function registeredFrom(db: Db, regNo: string, day: string): Promis
     [regNo, day])).rows.length > 0;
 }
 
+/**
+ * The registration of `regNo` in force on `day` or later, if any, and whether it runs out by the
+ * provider's withdrawal: every such term ended by one, `withdrawnAsOf` its last day.
+ */
+export async function registrationFrom(db: Db, regNo: string, day: string): Promise<{ withdrawnAsOf?: string } | null> {
+  const r = (await db.query<{ n: number; withdrawn: boolean; last_day: string | null }>(
+    `SELECT count(*)::int AS n, bool_and(coalesce(t.ended_by = 'withdrawal', false)) AS withdrawn, to_char(max(t.valid_to), 'YYYY-MM-DD') AS last_day
+       FROM provider_service_term t WHERE t.reg_no = $1 AND (t.valid_to IS NULL OR t.valid_to >= $2::date) AND ${NON_EMPTY}`,
+    [regNo, day])).rows[0];
+  if (r.n === 0) return null;
+  return r.withdrawn && r.last_day ? { withdrawnAsOf: r.last_day } : {};
+}
+
 /** Writes the terms of an approval: each (service, address) registered from `from` to `to`. */
 export async function openTerms(tx: Db, regNo: string, applicationId: string, services: ProviderService[], from: string, to: string | undefined): Promise<number> {
   const rows = services.flatMap((s) => s.addresses.map((a) => ({ serviceType: s.serviceType, address: a.address, atvk: a.atvk })));

@@ -13,7 +13,7 @@
  * its date. A refused or withdrawn provider, or one whose terms ran out, may apply again.
  */
 import type { Db } from './db.ts';
-import { contactOf, endTerms, openTerms, registeredFrom, type ProviderContact, type ProviderService } from './providers-register.ts';
+import { contactOf, endTerms, openTerms, registeredFrom, registrationFrom, type ProviderContact, type ProviderService } from './providers-register.ts';
 
 export * from './providers-register.ts';
 
@@ -102,7 +102,8 @@ async function insert(tx: Db, kind: ApplicationKind, a: ProviderApplicationInput
 /**
  * A new application. `repeat` when this request (its jti) was taken before: the same submission,
  * answered as it was stored. A conflict while another application is pending or the provider is
- * registered (then it amends).
+ * registered (then it amends), unless the registration runs out by the provider's withdrawal: to
+ * stay registered after it, the provider applies again.
  */
 export async function applyForRegistration(tx: Db, a: ProviderApplicationInput, by: Representative, today: string):
   Promise<{ kind: 'created' | 'repeat'; application: ProviderApplication } | Conflict> {
@@ -111,7 +112,8 @@ export async function applyForRegistration(tx: Db, a: ProviderApplicationInput, 
   if (same) return { kind: 'repeat', application: same };
   const pending = await pendingOf(tx, a.regNo);
   if (pending) return { kind: 'conflict', why: `provider ${a.regNo} has application ${pending.id} pending; change it with PUT /api/v1/providers/${a.regNo}/application` };
-  if (await registeredFrom(tx, a.regNo, today)) {
+  const registration = await registrationFrom(tx, a.regNo, today);
+  if (registration && !registration.withdrawnAsOf) {
     return { kind: 'conflict', why: `provider ${a.regNo} is registered; change its services with PUT /api/v1/providers/${a.regNo}/application (an amendment)` };
   }
   return { kind: 'created', application: await insert(tx, 'registration', a, by) };
@@ -120,7 +122,9 @@ export async function applyForRegistration(tx: Db, a: ProviderApplicationInput, 
 /**
  * An amendment: replaces the pending application (`replaced`), or, while the provider is
  * registered and nothing is pending, becomes a new pending application of kind amendment
- * (`created`). `repeat` for a request taken before.
+ * (`created`). `repeat` for a request taken before. A registration that runs out by withdrawal is
+ * not amended: approved, the amendment would replace the withdrawn terms with terms that never
+ * end, undoing the withdrawal unasked; the provider applies again instead.
  */
 export async function amendApplication(tx: Db, a: ProviderApplicationInput, by: Representative, today: string):
   Promise<{ kind: 'replaced' | 'created' | 'repeat'; application: ProviderApplication } | Conflict> {
@@ -136,8 +140,12 @@ export async function amendApplication(tx: Db, a: ProviderApplicationInput, by: 
       [pending.id, a.name, a.contact.email ?? null, a.contact.phone ?? null, a.requestedStart, JSON.stringify(a.services), by.personCode, by.requestId])).rows[0];
     return { kind: 'replaced', application: applicationOf(r) };
   }
-  if (!(await registeredFrom(tx, a.regNo, today))) {
+  const registration = await registrationFrom(tx, a.regNo, today);
+  if (!registration) {
     return { kind: 'conflict', why: `provider ${a.regNo} has no pending application and is not registered: apply with POST /api/v1/providers/applications` };
+  }
+  if (registration.withdrawnAsOf) {
+    return { kind: 'conflict', why: `provider ${a.regNo} withdrew: it is registered through ${registration.withdrawnAsOf} and its registration is no longer amended; to stay registered after that day, apply again with POST /api/v1/providers/applications` };
   }
   return { kind: 'created', application: await insert(tx, 'amendment', a, by) };
 }

@@ -239,8 +239,20 @@ describe('e-service: social service providers register (portal-providers)', func
     assert.deepEqual((await mine(regNo)).body.items.map((x: any) => [x.status, x.withdrawnOn]), [['withdrawn', inAWeek]]);
 
     assert.deepEqual([(await withdraw(regNo)).status], [409], 'nothing left to withdraw');
-    // Withdrawn from next week: the provider is still registered, so it amends rather than applies.
-    assert.equal((await apply(regNo)).status, 409);
+    // Withdrawn from next week, registered until then: an amendment, approved, would quietly undo
+    // the withdrawal, so it is refused; to stay on after that day, the provider applies again.
+    const amended = await amend(regNo, application(regNo));
+    assert.equal(amended.status, 409, JSON.stringify(amended.body));
+    assert.match(amended.body.error.message, new RegExp(`withdrew: it is registered through ${inAWeek} .*apply again`));
+    const again = await apply(regNo);
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    const from = addDays(today, 3);
+    assert.equal((await decide(again.body.id, { decision: 'approve', validFrom: from })).status, 200);
+    assert.ok(regNosIn(await lookup(`service=HOME_CARE&date=${addDays(inAWeek, 1)}`)).includes(regNo), 'registered after the withdrawal date, by the new application');
+    const after = (await call(h.url, 'GET', `${PATH}/${regNo}`)).body;
+    const ends = after.terms.map((t: any) => [t.validTo ?? 'open', t.endedBy ?? '-']).sort();
+    assert.deepEqual(ends, [[addDays(from, -1), 'amendment'], [addDays(from, -1), 'amendment'], ['open', '-'], ['open', '-']],
+      'the withdrawn terms end the day before the new ones, which run on');
 
     // A pending application is withdrawn as it is; then the provider applies anew.
     const other = freshRegNo();
