@@ -106,7 +106,7 @@ export class Generation {
     const auth = new PartnerAuth(config.partners, config.operators);
     const eserviceDeps: EServiceDeps = {
       routes: config.routes, partners: config.partners, configDir: config.dir, registry, store, flows, deliveries,
-      callers: new PortalCallers({ auth, configDir: config.dir }), audit: p.audit, identity, logger,
+      callers: new PortalCallers({ auth, configDir: config.dir }), audit: p.audit, identity, redis: p.redis, prefix, logger,
     };
     const outbounds = new Map<string, Outbound>();
     for (const r of config.routes) for (const s of 'bulkLoad' in r.from ? r.steps : []) {

@@ -9,22 +9,30 @@
  * person that municipality's open applications, never the answer.
  *
  * A partner that failed `policies.circuitBreaker.failures` times in a row (unreachable, slow,
- * unavailable) is not asked for `openSeconds`, then once more: a person should not wait for a
- * municipality known to be down. The breaker is this process's own: the shared gate of the query
- * API (engine/runtime/partner-gate.ts) needs Redis, which the e-services are not given; these calls
- * are a person's, a few a second, so no shared rate limit is needed to protect the partner either.
+ * unavailable) is not asked for `openSeconds`, then by one process once more: a person should not
+ * wait for a municipality known to be down. The breaker is the partner's gate in Redis
+ * (engine/runtime/partner-gate.ts), shared with every api process and with the deliveries to the
+ * same partner (its notifications endpoint is the same system), and shown in the console. Its rate
+ * limit is not applied here: these calls are a person's, one per status, and must not queue behind
+ * a burst of notifications. While Redis cannot be read, the municipality is asked all the same: the
+ * breaker protects the person's wait, and a person is not refused for want of it.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Call, CallSpec } from '../../engine/components/specs.ts';
 import type { PartnerDef, RouteDef } from '../../engine/config/types.ts';
-import { partnerPolicies, readCertificate, type PartnerPolicies } from '../../engine/config/partners.ts';
+import { partnerPolicies, readCertificate } from '../../engine/config/partners.ts';
 import { parseDuration } from '../../engine/core/duration.ts';
 import { ConnectorError, isHubError } from '../../engine/core/errors.ts';
 import { municipalities } from '../../engine/validation/municipalities.ts';
+import { PartnerGate, type Admission } from '../../engine/runtime/partner-gate.ts';
 import type { OpenApplication } from '../../schemas/canonical/model.ts';
 import type { AuditEntry } from '../../store/audit.ts';
 import type { EServiceDeps } from '../common/deps.ts';
 import type { AskBasis, WhomToAsk } from './whom-to-ask.ts';
+
+/** How long a person's status waits for the partner's breaker in Redis before asking without it. */
+const GATE_WAIT_MS = 250;
 
 /** The systems municipalities report from (schemas/classifiers/municipalities.json). */
 const MUNICIPAL_SYSTEMS = ['sopa', 'lietis', 'gvs'];
@@ -56,15 +64,6 @@ export interface SourceAnswer {
   audit?: AuditEntry;
 }
 
-interface Breaker {
-  /** Consecutive failures while closed. */
-  failures: number;
-  /** While in the future, the partner is not asked. */
-  openUntil: number;
-  /** Opened before and since expired: the next failure opens it again at once. */
-  trial: boolean;
-}
-
 interface Source {
   partner: PartnerDef;
   municipality: string;
@@ -73,8 +72,8 @@ interface Source {
   call?: Call;
   spec?: CallSpec;
   timeoutMs: number;
-  policies: PartnerPolicies;
-  breaker: Breaker;
+  /** The partner's circuit breaker, shared through Redis. */
+  gate: PartnerGate;
   /** Why not asked. */
   notAsked?: { as: 'unavailable' | 'decided-only'; reason: string };
 }
@@ -95,6 +94,7 @@ const envToken = (t: string | undefined): string | undefined => (t?.startsWith('
 export class MunicipalSystems {
   private readonly sources: Source[] = [];
   private readonly names = municipalities();
+  private gateWarnedAt = 0;
 
   constructor(route: RouteDef, private readonly deps: EServiceDeps) {
     const steps = route.steps.filter((s): s is CallStep => 'call' in s);
@@ -103,8 +103,8 @@ export class MunicipalSystems {
       if (!MUNICIPAL_SYSTEMS.includes(p.system) || !p.municipality) continue;
       const policies = partnerPolicies(p);
       const source: Source = {
-        partner: p, municipality: p.municipality, name: names.get(p.municipality)?.name ?? p.municipality, timeoutMs: policies.timeoutMs, policies,
-        breaker: { failures: 0, openUntil: 0, trial: false },
+        partner: p, municipality: p.municipality, name: names.get(p.municipality)?.name ?? p.municipality, timeoutMs: policies.timeoutMs,
+        gate: new PartnerGate(deps.redis, deps.prefix, p.id, { ...policies, rateLimit: undefined }),
       };
       this.sources.push(source);
       const step = steps.find((s) => deps.registry.get('call', s.call)?.partner === p.system);
@@ -160,36 +160,31 @@ export class MunicipalSystems {
       municipality: s.municipality, municipalityName: s.name, partner: s.partner.id, system: s.partner.system, basis, openApplications, ...(reason ? { reason } : {}),
     });
     if (!s.call || !s.spec) return { report: report(s.notAsked!.as, s.notAsked!.reason), applications: [] };
-    const b = s.breaker;
-    const now = Date.now();
-    if (b.openUntil > now) {
-      return { report: report('unavailable', `not asked: it failed repeatedly; asked again in ${Math.ceil((b.openUntil - now) / 1000)} s`), applications: [] };
+    const admission = await this.admit(s);
+    if (admission && !admission.ok) {
+      return { report: report('unavailable', `not asked: it failed repeatedly; asked again in ${Math.ceil(admission.retryAfterMs / 1000)} s`), applications: [] };
     }
-    if (b.openUntil > 0) { b.openUntil = 0; b.trial = true; }
     const requestId = randomUUID();
     const t0 = performance.now();
-    let answer: SourceAnswer;
-    let outcome: string;
-    try {
-      const a = await s.call.call({ personCode: ctx.personCode, purpose: ctx.purpose, requestId, requesterId: 'SPOLIS' }, { timeoutMs: s.timeoutMs });
+    const ask = async (): Promise<OpenApplication[]> => {
+      const a = await s.call!.call({ personCode: ctx.personCode, purpose: ctx.purpose, requestId, requesterId: 'SPOLIS' }, { timeoutMs: s.timeoutMs });
+      // Inside the gate: a wrong answer is still an answer, and shows the partner alive.
       if (a.municipality !== s.municipality) {
         throw new ConnectorError('HUB_ERR_PARTNER_RESPONSE', `${s.partner.id} answered for municipality ${String(a.municipality)}, not for its own ${s.municipality}: check its endpoint in partners.yaml`,
           { retryable: false, httpStatus: 502, details: { partnerId: s.partner.id } });
       }
-      b.failures = 0;
-      b.trial = false;
+      return a.applications as OpenApplication[];
+    };
+    let answer: SourceAnswer;
+    let outcome: string;
+    try {
+      const applications = admission ? await s.gate.pass(admission, ask) : await ask();
       outcome = 'answered';
-      answer = { report: report('answered'), applications: a.applications as OpenApplication[] };
+      answer = { report: report('answered'), applications };
     } catch (e) {
       outcome = isHubError(e) ? e.code : 'HUB_ERR_INTERNAL';
-      // Only an unreachable, slow or unavailable partner counts against it; an answer, even a refusal, shows it alive.
-      const failed = e instanceof ConnectorError && e.retryable;
-      if (!failed) { b.failures = 0; b.trial = false; }
-      if (failed && (b.trial || ++b.failures >= s.policies.circuitBreaker.failures)) {
-        b.openUntil = Date.now() + s.policies.circuitBreaker.openMs;
-        b.failures = 0;
-        b.trial = false;
-        this.deps.logger.warn({ partner: s.partner.id, openSeconds: s.policies.circuitBreaker.openMs / 1000 }, `${s.partner.id} failed repeatedly: its open applications are not asked for now`);
+      if ((e as { circuitOpened?: boolean }).circuitOpened) {
+        this.deps.logger.warn({ partner: s.partner.id, openSeconds: partnerPolicies(s.partner).circuitBreaker.openMs / 1000 }, `${s.partner.id} failed repeatedly: its open applications are not asked for now`);
       }
       this.deps.logger.warn({ err: e, partner: s.partner.id, code: outcome }, 'a municipal system gave no open applications; the person is answered without them');
       answer = { report: report('unavailable', reasonOf(e, s.timeoutMs)), applications: [] };
@@ -200,6 +195,29 @@ export class MunicipalSystems {
       details: { partner: s.partner.id, requestId, portalRequestId: ctx.portalRequestId, ms: Math.round(performance.now() - t0) },
     };
     return answer;
+  }
+
+  /**
+   * The gate's turn, or undefined when Redis does not answer within GATE_WAIT_MS (then the partner
+   * is asked without it: a person waits for the municipality, not for Redis's reconnects).
+   */
+  private async admit(s: Source): Promise<Admission | undefined> {
+    const late = new AbortController();
+    try {
+      return await Promise.race([
+        s.gate.admit(s.timeoutMs),
+        sleep(GATE_WAIT_MS, undefined, { signal: late.signal }).then(() => { throw new Error(`Redis did not answer within ${GATE_WAIT_MS} ms`); }),
+      ]);
+    } catch (e) {
+      // Once a minute, not once a person: Redis being down is one fact.
+      if (Date.now() - this.gateWarnedAt > 60_000) {
+        this.gateWarnedAt = Date.now();
+        this.deps.logger.warn({ err: e, partner: s.partner.id }, 'the partners\' circuit breakers in Redis cannot be read: municipal systems are asked without them');
+      }
+      return undefined;
+    } finally {
+      late.abort();
+    }
   }
 
   async close(): Promise<void> {

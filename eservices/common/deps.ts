@@ -5,6 +5,7 @@ import type { AuditWriter } from '../../engine/runtime/audit-writer.ts';
 import type { FlowRunner } from '../../engine/runtime/flows.ts';
 import type { Deliveries } from '../../engine/runtime/deliveries.ts';
 import type { SigningIdentity } from '../../engine/soap/signing.ts';
+import type { RedisClient } from '../../engine/runtime/redis.ts';
 import type { Registry } from '../../engine/components/registry.ts';
 import type { Store } from '../../store/index.ts';
 import type { PortalCallers } from './portal-caller.ts';
@@ -21,6 +22,10 @@ export interface EServiceDeps {
   /** Every read of personal data is a row here before the answer leaves (DESIGN.md §6). */
   audit: AuditWriter;
   identity: SigningIdentity;
+  /** The partners' circuit breakers live here, shared with every process (engine/runtime/partner-gate.ts). */
+  redis: RedisClient;
+  /** The deployment's Redis key prefix. */
+  prefix: string;
   logger: Logger;
 }
 

@@ -19,6 +19,9 @@ import { pushLoad } from '../helpers/api.ts';
 import { builtinRegistry } from '../../app/components.ts';
 import { lintConfig } from '../../engine/config/loader.ts';
 import { storeRegisterChanges } from '../../store/person-register.ts';
+import { Redis } from 'ioredis';
+import { partnerGates } from '../../engine/runtime/operations.ts';
+import { REDIS_URL } from '../helpers/env.ts';
 
 const PATH = '/api/v1/persons/me/applications';
 /** Anna Bērziņa of the SOPA example; the LIETIS example is rewritten so that she has decisions in Daugavpils too. */
@@ -48,9 +51,10 @@ describe('e-service: application status (GET /api/v1/persons/me/applications)', 
   let riga: SopaApplicationsSimulator;
   let jelgava: SopaApplicationsSimulator;
   let daugavpils: LietisApplicationsSimulator;
+  let partners: PartnerDef[];
 
-  const ask = <T = Status>(personCode: string, opts: { org?: string; method?: string; path?: string } = {}) =>
-    portal.call<T>(t.url, ESERVICE_KEYS.portal, { personCode, ...(opts.org ? { org: opts.org } : {}) }, opts.method ?? 'GET', opts.path ?? PATH);
+  const ask = <T = Status>(personCode: string, opts: { org?: string; method?: string; path?: string; hub?: TestHub } = {}) =>
+    portal.call<T>((opts.hub ?? t).url, ESERVICE_KEYS.portal, { personCode, ...(opts.org ? { org: opts.org } : {}) }, opts.method ?? 'GET', opts.path ?? PATH);
   const auditRows = async (service: string) => (await t.hub.store.db.query<{ actor: string; subject: string; purpose: string; outcome: string; details: Record<string, unknown> }>(
     'SELECT actor, subject, purpose, outcome, details FROM audit_log WHERE service = $1 ORDER BY seq', [service])).rows;
 
@@ -70,7 +74,7 @@ describe('e-service: application status (GET /api/v1/persons/me/applications)', 
       },
       'lietis-daugavpils': { endpoint: daugavpils.url, certificate: daugavpils.certPem },
     };
-    const partners = eservicePartners({ portalCertPem: portal.certPem }).map((p) => ({ ...p, ...connected[p.id] }));
+    partners = eservicePartners({ portalCertPem: portal.certPem }).map((p) => ({ ...p, ...connected[p.id] }));
     t = await startTestHub({ partners });
     assert.equal((await pushLoad(t.url, KEYS['sopa-riga'], { source: 'sopa', municipality: '0001000', period: '2026-10' }, [SOPA_EXAMPLE])).records.accepted, 5);
     assert.equal((await pushLoad(t.url, KEYS['lietis-daugavpils'], { source: 'lietis', municipality: '0002000', period: '2026-10' }, [LIETIS_EXAMPLE], 'application/xml; charset=windows-1257')).records.accepted, 4);
@@ -253,6 +257,21 @@ describe('e-service: application status (GET /api/v1/persons/me/applications)', 
     assert.match(jel.reason!, /^not asked: it failed repeatedly; asked again in (29|30) s$/);
     assert.equal(jelgava.requests, 0, 'Jelgava, back up, is left alone until the circuit closes');
     assert.deepEqual(r.body.open.map((o) => o.municipality).sort(), ['0001000', '0002000']);
+
+    // The breaker is the partner's, in Redis: another api process leaves Jelgava alone too, and the console shows it open.
+    const other = await startTestHub({ partners, shareWith: t });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const o = await ask(ANNA, { hub: other });
+      assert.equal(o.status, 200);
+      assert.match(o.body.sources.find((x) => x.partner === 'sopa-jelgava')!.reason!, /^not asked: it failed repeatedly/);
+      assert.equal(jelgava.requests, 0, 'not asked by the other process either');
+      const gates = await partnerGates(redis, t.prefix, [{ id: 'sopa-jelgava' }, { id: 'sopa-riga' }]);
+      assert.deepEqual([gates['sopa-jelgava'].circuit, gates['sopa-riga'].circuit], ['open', 'closed']);
+    } finally {
+      redis.disconnect();
+      await other.stop();
+    }
   });
 
   it('logs no personal code of anyone it answered about or asked for', () => {
