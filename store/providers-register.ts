@@ -69,12 +69,6 @@ export async function registrationsLoaded(db: Db): Promise<boolean> {
   return (await db.query('SELECT 1 FROM provider_service_term LIMIT 1')).rows.length > 0;
 }
 
-/** Whether `regNo` has a term in force on `day` or later: a registration that is on (or will be). */
-export async function registeredFrom(db: Db, regNo: string, day: string): Promise<boolean> {
-  return (await db.query(`SELECT 1 FROM provider_service_term t WHERE t.reg_no = $1 AND (t.valid_to IS NULL OR t.valid_to >= $2::date) AND ${NON_EMPTY} LIMIT 1`,
-    [regNo, day])).rows.length > 0;
-}
-
 /**
  * The registration of `regNo` in force on `day` or later, if any, and whether it runs out by the
  * provider's withdrawal: every such term ended by one, `withdrawnAsOf` its last day.

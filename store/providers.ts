@@ -13,7 +13,7 @@
  * its date. A refused or withdrawn provider, or one whose terms ran out, may apply again.
  */
 import type { Db } from './db.ts';
-import { contactOf, endTerms, openTerms, registeredFrom, registrationFrom, type ProviderContact, type ProviderService } from './providers-register.ts';
+import { contactOf, endTerms, openTerms, registrationFrom, type ProviderContact, type ProviderService } from './providers-register.ts';
 
 export * from './providers-register.ts';
 
@@ -152,17 +152,28 @@ export async function amendApplication(tx: Db, a: ProviderApplicationInput, by: 
 
 /**
  * Withdraws the provider: a pending application ends `withdrawn`, the approved one too, and every
- * term still running after `date` ends on it. A conflict when there is nothing to withdraw.
+ * term still running after `date` ends on it. A withdrawal already made from a later day is brought
+ * forward to `date` (never put off: the provider applies again to stay). A conflict when there is
+ * nothing to withdraw.
  */
 export async function withdrawRegistration(tx: Db, regNo: string, date: string, today: string):
   Promise<{ kind: 'withdrawn'; applications: string[]; termsEnded: number } | Conflict> {
   await lock(tx, regNo);
-  const registered = await registeredFrom(tx, regNo, today);
+  const registration = await registrationFrom(tx, regNo, today);
   const ids = (await tx.query<{ id: string }>(
     `UPDATE provider_application SET status = 'withdrawn', withdrawn_on = $2::date, updated_at = now()
-     WHERE reg_no = $1 AND (status = 'applied' OR (status = 'approved' AND $3::boolean)) RETURNING id::text AS id`, [regNo, date, registered])).rows.map((r) => r.id);
-  if (ids.length === 0) return { kind: 'conflict', why: `provider ${regNo} has no pending application and is not registered: nothing to withdraw` };
-  return { kind: 'withdrawn', applications: ids.sort((a, b) => Number(a) - Number(b)), termsEnded: registered ? await endTerms(tx, regNo, date, 'withdrawal') : 0 };
+     WHERE reg_no = $1 AND (status = 'applied' OR (status = 'approved' AND $3::boolean)) RETURNING id::text AS id`, [regNo, date, !!registration])).rows.map((r) => r.id);
+  const sorted = (xs: string[]): string[] => xs.sort((a, b) => Number(a) - Number(b));
+  if (ids.length > 0) return { kind: 'withdrawn', applications: sorted(ids), termsEnded: registration ? await endTerms(tx, regNo, date, 'withdrawal') : 0 };
+  const last = registration?.withdrawnAsOf;
+  if (last && date < last) {
+    const moved = (await tx.query<{ id: string }>(
+      `UPDATE provider_application SET withdrawn_on = $2::date, updated_at = now() WHERE reg_no = $1 AND status = 'withdrawn' AND withdrawn_on > $2::date
+       RETURNING id::text AS id`, [regNo, date])).rows.map((r) => r.id);
+    return { kind: 'withdrawn', applications: sorted(moved), termsEnded: await endTerms(tx, regNo, date, 'withdrawal') };
+  }
+  if (last) return { kind: 'conflict', field: 'date', why: `provider ${regNo} has withdrawn already, registered through ${last}: a withdrawal can be brought forward, not put off; to stay registered after ${last}, apply again with POST /api/v1/providers/applications` };
+  return { kind: 'conflict', why: `provider ${regNo} has no pending application and is not registered: nothing to withdraw` };
 }
 
 export type Decision = { decision: 'approve'; validFrom: string; validTo?: string } | { decision: 'refuse'; reason: string };

@@ -120,7 +120,7 @@ export function registerProviders(app: FastifyInstance, deps: EServiceDeps): voi
       }
       return out;
     });
-    if (r.kind === 'conflict') throw httpError(409, CONFLICT, r.why);
+    if (r.kind === 'conflict') throw httpError(409, CONFLICT, r.why, r.field);
     return { regNo: caller.regNo, status: 'withdrawn', withdrawnOn: date, applications: r.applications, termsEnded: r.termsEnded };
   });
 

@@ -238,7 +238,7 @@ describe('e-service: social service providers register (portal-providers)', func
     assert.deepEqual(entry.terms.map((t: any) => [t.validTo, t.endedBy]), [[inAWeek, 'withdrawal'], [inAWeek, 'withdrawal']]);
     assert.deepEqual((await mine(regNo)).body.items.map((x: any) => [x.status, x.withdrawnOn]), [['withdrawn', inAWeek]]);
 
-    assert.deepEqual([(await withdraw(regNo)).status], [409], 'nothing left to withdraw');
+    assert.deepEqual([(await withdraw(regNo, { date: addDays(inAWeek, 1) })).status], [409], 'a withdrawal is not put off');
     // Withdrawn from next week, registered until then: an amendment, approved, would quietly undo
     // the withdrawal, so it is refused; to stay on after that day, the provider applies again.
     const amended = await amend(regNo, application(regNo));
@@ -261,6 +261,23 @@ describe('e-service: social service providers register (portal-providers)', func
     assert.deepEqual([w2.status, w2.body.applications, w2.body.termsEnded, w2.body.withdrawnOn], [200, [p.body.id], 0, today]);
     assert.equal((await decide(p.body.id, { decision: 'approve', validFrom: today })).status, 409, 'a withdrawn application is not decided');
     assert.equal((await apply(other)).status, 201);
+  });
+
+  it('brings a withdrawal forward, never puts it off', async () => {
+    const regNo = freshRegNo();
+    const id = await registered(regNo);
+    const inAWeek = addDays(today, 7);
+    assert.equal((await withdraw(regNo, { date: inAWeek })).status, 200);
+    const later = await withdraw(regNo, { date: addDays(inAWeek, 3) });
+    assert.deepEqual([later.status, later.body.error.field], [409, 'date']);
+    assert.match(later.body.error.message, new RegExp(`registered through ${inAWeek}: a withdrawal can be brought forward, not put off`));
+    const sooner = await withdraw(regNo, { date: addDays(today, 2) });
+    assert.equal(sooner.status, 200, JSON.stringify(sooner.body));
+    assert.deepEqual(sooner.body, { regNo, status: 'withdrawn', withdrawnOn: addDays(today, 2), applications: [id], termsEnded: 2 });
+    const entry = (await call(h.url, 'GET', `${PATH}/${regNo}`)).body;
+    assert.deepEqual(entry.terms.map((t: any) => [t.validTo, t.endedBy]), [[addDays(today, 2), 'withdrawal'], [addDays(today, 2), 'withdrawal']]);
+    assert.deepEqual((await mine(regNo)).body.items.map((x: any) => [x.status, x.withdrawnOn]), [['withdrawn', addDays(today, 2)]]);
+    assert.ok(!regNosIn(await lookup(`service=HOME_CARE&date=${addDays(today, 3)}`)).includes(regNo));
   });
 
   it('answers conflicts with 409 and names the field of every invalid input, storing nothing', async () => {
