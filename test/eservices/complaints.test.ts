@@ -242,6 +242,10 @@ describe('e-service: complaints, applications and proposals', function () {
     ];
     for (const [what, over, field, code] of cases) {
       it(`${what} → ${field}`, async () => {
+        // An earlier test's message may still be on its way to the e-address: let it land first,
+        // or it would count against this refusal.
+        await until('earlier submissions delivered', async () => Number((await t.hub.store.db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM deliveries WHERE route_id = 'portal-complaints' AND status = 'pending'")).rows[0].n) === 0 || undefined);
         const before = await counts();
         const inbox = sim.inbox().length;
         const r = await submit(ANNA, valid(over));
