@@ -10,7 +10,7 @@
  * persons each, reported with `PUT /api/v1/service-queues/{id}`; person reads are index probes.
  * Rīga decided about every person asked; a fifth have moved to Daugavpils and a seventh to Jelgava
  * (PMLP's changes, in the store), so a status asks Rīga's SOPA and, for those, LIETIS or Jelgava's
- * SOPA: 1.34 municipal systems a status (printed as measured from the answers).
+ * SOPA: 1.32 municipal systems a status (a person who moved twice counts once; printed as measured).
  *
  * Each round runs four open loops at --rate for --lead-in (1) + --seconds (10) s (latency from each
  * request's scheduled instant, as bench/query.ts; the lead-in's requests are sent but not counted:
